@@ -1,0 +1,172 @@
+/// Everything a node needs to know, built once (file, then environment, then flags) and passed
+/// down. Defaults follow the seeds: 300 s heartbeat timeout, 120 s check interval, 3 strikes,
+/// `Asia/Shanghai`.
+public struct VigilConfiguration: Sendable, Equatable {
+    /// A name shared by every node of one cluster; packets from another cluster are dropped.
+    public var cluster: String
+    /// Every configured coordinator node. Quorum is a majority of this list.
+    public var nodes: [NodeAddress]
+    public var store: StoreSettings
+    public var executions: ExecutionSettings
+    public var gossip: GossipSettings
+    public var http: HTTPSettings
+    /// IANA time zone for times shown to people (API, CLI); never used for liveness.
+    public var timezone: String
+
+    public init(
+        cluster: String = "vigil", nodes: [NodeAddress], store: StoreSettings = .init(),
+        executions: ExecutionSettings = .init(), gossip: GossipSettings = .init(), http: HTTPSettings = .init(),
+        timezone: String = "Asia/Shanghai"
+    ) {
+        self.cluster = cluster
+        self.nodes = nodes
+        self.store = store
+        self.executions = executions
+        self.gossip = gossip
+        self.http = http
+        self.timezone = timezone
+    }
+
+    /// The entry for node `id`.
+    public func node(_ id: String) throws(ConfigurationError) -> NodeAddress {
+        guard let node = nodes.first(where: { $0.id == id }) else {
+            throw ConfigurationError(key: "nodes", problem: "no node with id \"\(id)\" (configured: \(nodes.map(\.id).joined(separator: ", ")))")
+        }
+        return node
+    }
+}
+
+/// One coordinator node's addresses.
+public struct NodeAddress: Sendable, Equatable {
+    /// Short unique id (`n1`); the lowest alive id leads the sweep.
+    public var id: String
+    /// Where the HTTP API listens (containers' `API_BASE_URL`).
+    public var http: HostPort
+    /// Where gossip UDP listens.
+    public var gossip: HostPort
+
+    public init(id: String, http: HostPort, gossip: HostPort) {
+        self.id = id
+        self.http = http
+        self.gossip = gossip
+    }
+}
+
+/// A `host:port` pair; IPv6 hosts are written in brackets (`[::1]:8000`).
+public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` / `[v6]:port`; `nil` when malformed or the port is outside 0...65535.
+    public init?(_ text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Where the shared append-only store lives.
+public struct StoreSettings: Sendable, Equatable {
+    /// Directory every node can reach; relative paths are relative to the working directory.
+    public var path: String
+    /// Size at which a segment file is closed and a new one started.
+    public var segmentBytes: Int
+
+    public init(path: String = "data/store", segmentBytes: Int = 64 << 20) {
+        self.path = path
+        self.segmentBytes = segmentBytes
+    }
+}
+
+/// The sweep rule of seed 000.
+public struct ExecutionSettings: Sendable, Equatable {
+    /// A heartbeat older than this is a strike (`HEARTBEAT_TIMEOUT`), seconds.
+    public var heartbeatTimeoutS: Double
+    /// How often the leader sweeps (`HEARTBEAT_CHECK_INTERVAL`), seconds.
+    public var checkIntervalS: Double
+    /// Strikes that mark an execution FAILED.
+    public var maxStrikes: Int
+    /// How long finished executions stay in memory, seconds (the seed's daily cleanup).
+    public var retentionS: Double
+    /// A sweep that would strike more than this share of running executions reports
+    /// "monitor degraded" instead of striking.
+    public var massFailureShare: Double
+
+    public init(heartbeatTimeoutS: Double = 300, checkIntervalS: Double = 120, maxStrikes: Int = 3, retentionS: Double = 86_400, massFailureShare: Double = 0.5) {
+        self.heartbeatTimeoutS = heartbeatTimeoutS
+        self.checkIntervalS = checkIntervalS
+        self.maxStrikes = maxStrikes
+        self.retentionS = retentionS
+        self.massFailureShare = massFailureShare
+    }
+}
+
+/// UDP gossip settings.
+public struct GossipSettings: Sendable, Equatable {
+    /// Time between gossip rounds, seconds.
+    public var intervalS: Double
+    /// Peers each fresh update is pushed to at once.
+    public var fanout: Int
+    /// Hard ceiling for one datagram on the wire, encryption included (1232 fits the IPv6
+    /// minimum MTU, so packets are never fragmented).
+    public var maxDatagramBytes: Int
+    /// Base64 32-byte keys; the first seals outgoing packets, all are tried on incoming ones
+    /// (rotation without downtime). Empty: packets are authenticated by cluster name only.
+    public var keys: [String]
+
+    public init(intervalS: Double = 0.2, fanout: Int = 3, maxDatagramBytes: Int = 1232, keys: [String] = []) {
+        self.intervalS = intervalS
+        self.fanout = fanout
+        self.maxDatagramBytes = maxDatagramBytes
+        self.keys = keys
+    }
+}
+
+/// HTTP limits.
+public struct HTTPSettings: Sendable, Equatable {
+    /// Largest request body accepted; larger gets 413.
+    public var maxBodyBytes: Int
+    /// Largest `progress` object (and `result_data`), as sent, in bytes.
+    public var maxProgressBytes: Int
+
+    public init(maxBodyBytes: Int = 65_536, maxProgressBytes: Int = 4_096) {
+        self.maxBodyBytes = maxBodyBytes
+        self.maxProgressBytes = maxProgressBytes
+    }
+}
+
+/// A configuration problem, naming the key so the operator knows what to fix.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// Dotted path of the offending key (`executions.heartbeat_timeout_s`), or an environment
+    /// variable / flag name.
+    public var key: String
+    public var problem: String
+
+    public init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
+    public var description: String { "\(key): \(problem)" }
+}

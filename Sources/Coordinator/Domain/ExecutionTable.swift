@@ -1,0 +1,228 @@
+/// The executions one node knows, and the rules for changing them.
+///
+/// A pure value type: every mutation takes the current time (`nowMs`, Unix ms) from the caller
+/// and returns what happened, so the rules are tested without clocks or IO.
+///
+/// Rules:
+/// - the first heartbeat (or a registration) creates the execution;
+/// - a heartbeat for a running execution refreshes it and clears its strikes; one whose status is
+///   `completed`/`failed` makes it terminal;
+/// - terminal is final: a heartbeat or completion asking for a different outcome is an
+///   ``ExecutionConflict``; repeating the same outcome is idempotent and changes nothing.
+public struct ExecutionTable: Sendable {
+    private var records: [ExecutionID: ExecutionRecord] = [:]
+    /// Counts by status, kept incrementally so health checks are O(1).
+    public private(set) var counts = StatusCounts()
+
+    public init() {}
+
+    /// What applying a heartbeat did.
+    public enum HeartbeatOutcome: Sendable, Equatable {
+        /// First sight of this execution.
+        case registered
+        /// A known running execution was refreshed.
+        case refreshed
+        /// The heartbeat reported a terminal status and the execution is now terminal.
+        case finished(ExecutionStatus)
+        /// The execution already had exactly this terminal status; nothing changed.
+        case alreadyFinished
+    }
+
+    /// What applying a completion or registration did.
+    public enum Outcome: Sendable, Equatable {
+        case recorded
+        /// Already so; nothing (or only missing detail) changed.
+        case unchanged
+    }
+
+    public var count: Int { records.count }
+
+    public subscript(id: ExecutionID) -> ExecutionRecord? { records[id] }
+
+    /// Applies a heartbeat received at `nowMs`.
+    public mutating func apply(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<HeartbeatOutcome, ExecutionConflict> {
+        guard var record = records[heartbeat.executionID] else {
+            var record = ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
+            refresh(&record, with: heartbeat, nowMs: nowMs)
+            insert(record)
+            return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .registered)
+        }
+        if record.status.isTerminal {
+            if heartbeat.status == record.status { return .success(.alreadyFinished) }
+            return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat"))
+        }
+        refresh(&record, with: heartbeat, nowMs: nowMs)
+        replace(record)
+        return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .refreshed)
+    }
+
+    private func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64) {
+        record.lastHeartbeatMs = nowMs
+        record.clientTimestamp = heartbeat.clientTimestamp
+        if record.containerID != heartbeat.containerID { record.containerID = heartbeat.containerID }
+        if let progress = heartbeat.progress { record.progress = progress }
+        record.strikes = 0
+        record.heartbeatCount &+= 1
+        if heartbeat.status.isTerminal {
+            record.status = heartbeat.status
+            record.terminal = TerminalInfo(
+                source: .heartbeat, finishedAtMs: nowMs,
+                reason: heartbeat.status == .failed ? "Container reported status failed in a heartbeat" : nil,
+                resultData: nil, errorMessage: nil
+            )
+        }
+    }
+
+    /// Applies a completion notice received at `nowMs`.
+    public mutating func apply(_ completion: Completion, nowMs: Int64) -> Result<Outcome, ExecutionConflict> {
+        let outcome = completion.outcome
+        var record = records[completion.executionID]
+            ?? ExecutionRecord(id: completion.executionID, registeredAtMs: nowMs, containerID: completion.containerID)
+        let isNew = records[completion.executionID] == nil
+        if record.status.isTerminal {
+            guard record.status == outcome else {
+                return .failure(ExecutionConflict(
+                    executionID: record.id, status: record.status,
+                    attempted: "completion with success=\(completion.success)"
+                ))
+            }
+            // Same outcome again. A heartbeat may have made it terminal first (seed 004's client
+            // reports status "completed" before it sends the notice): keep the notice's details.
+            if let terminal = record.terminal, terminal.source == .heartbeat {
+                record.terminal = TerminalInfo(
+                    source: .completion, finishedAtMs: terminal.finishedAtMs,
+                    reason: completion.success ? nil : (completion.errorMessage ?? terminal.reason),
+                    resultData: completion.resultData, errorMessage: completion.errorMessage
+                )
+                replace(record)
+            }
+            return .success(.unchanged)
+        }
+        record.status = outcome
+        record.terminal = TerminalInfo(
+            source: .completion, finishedAtMs: nowMs,
+            reason: completion.success ? nil : (completion.errorMessage ?? "Container reported failure"),
+            resultData: completion.resultData, errorMessage: completion.errorMessage
+        )
+        if isNew { insert(record) } else { replace(record) }
+        return .success(.recorded)
+    }
+
+    /// Registers an execution before its first heartbeat.
+    public mutating func apply(_ registration: Registration, nowMs: Int64) -> Result<Outcome, ExecutionConflict> {
+        if let record = records[registration.executionID] {
+            if record.status.isTerminal {
+                return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "registration"))
+            }
+            return .success(.unchanged)
+        }
+        insert(ExecutionRecord(
+            id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs,
+            containerID: registration.containerID
+        ))
+        return .success(.recorded)
+    }
+
+    /// Forgets terminal executions that finished more than `retentionMs` before `nowMs`.
+    /// Returns how many were dropped.
+    @discardableResult
+    public mutating func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> Int {
+        let cutoff = nowMs - retentionMs
+        let expired = records.values.filter { ($0.terminal?.finishedAtMs ?? .max) < cutoff }.map(\.id)
+        for id in expired { remove(id) }
+        return expired.count
+    }
+
+    /// One page of executions ordered by id, optionally filtered by status.
+    ///
+    /// - Parameters:
+    ///   - after: cursor; only ids greater than it are returned.
+    ///   - limit: page size (at least 1).
+    /// - Returns: the page and the cursor for the next page (`nil` on the last page).
+    public func page(status: ExecutionStatus?, after: ExecutionID?, limit: Int) -> (records: [ExecutionRecord], next: ExecutionID?) {
+        let limit = max(1, limit)
+        // Keep the `limit + 1` smallest matching ids: O(n log limit), no full sort.
+        var best: [ExecutionRecord] = []
+        best.reserveCapacity(limit + 1)
+        for record in records.values {
+            if let status, record.status != status { continue }
+            if let after, !(after < record.id) { continue }
+            if best.count == limit + 1 {
+                guard record.id < best[limit].id else { continue }
+                best.removeLast()
+            }
+            let position = best.partitioningIndex { record.id < $0.id }
+            best.insert(record, at: position)
+        }
+        if best.count > limit {
+            best.removeLast()
+            return (best, best.last?.id)
+        }
+        return (best, nil)
+    }
+
+    /// Every record (for snapshots and tests); unordered.
+    public var allRecords: Dictionary<ExecutionID, ExecutionRecord>.Values { records.values }
+
+    private mutating func insert(_ record: ExecutionRecord) {
+        records[record.id] = record
+        counts.add(record.status)
+    }
+
+    private mutating func replace(_ record: ExecutionRecord) {
+        if let old = records.updateValue(record, forKey: record.id), old.status != record.status {
+            counts.remove(old.status)
+            counts.add(record.status)
+        }
+    }
+
+    private mutating func remove(_ id: ExecutionID) {
+        if let old = records.removeValue(forKey: id) { counts.remove(old.status) }
+    }
+
+    /// Checks the incremental counts against a recount; for tests.
+    public func checkInvariants() -> Bool {
+        var recount = StatusCounts()
+        for record in records.values {
+            recount.add(record.status)
+            if record.status.isTerminal != (record.terminal != nil) { return false }
+        }
+        return recount == counts
+    }
+}
+
+/// Executions per status.
+public struct StatusCounts: Sendable, Equatable {
+    public var running = 0
+    public var completed = 0
+    public var failed = 0
+
+    public init() {}
+
+    public var total: Int { running + completed + failed }
+
+    mutating func add(_ status: ExecutionStatus) { adjust(status, by: 1) }
+    mutating func remove(_ status: ExecutionStatus) { adjust(status, by: -1) }
+
+    private mutating func adjust(_ status: ExecutionStatus, by delta: Int) {
+        switch status {
+        case .running: running += delta
+        case .completed: completed += delta
+        case .failed: failed += delta
+        }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongsInSecondPartition`, by binary search;
+    /// the array must already be partitioned by it.
+    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongsInSecondPartition(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}

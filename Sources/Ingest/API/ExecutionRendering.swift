@@ -1,0 +1,38 @@
+import Coordinator
+
+/// The JSON form of an execution in `GET /api/v1/executions[/{id}]`.
+struct ExecutionRendering: Sendable {
+    let timestamps: TimestampFormatter
+
+    func json(_ record: ExecutionRecord, nowMs: Int64) -> JSONValue {
+        var o: [JSONObject.Member] = []
+        func put(_ key: String, _ value: JSONValue) { o.append(.init(key: key, value: value)) }
+        put("execution_id", .string(record.id.description))
+        put("status", .string(record.status.description))
+        put("container_id", record.containerID.isEmpty ? .null : .string(record.containerID))
+        put("registered_at", .string(timestamps.iso8601(unixMs: record.registeredAtMs)))
+        put("registered_at_ms", .int(record.registeredAtMs))
+        if let last = record.lastHeartbeatMs {
+            put("last_heartbeat", .string(timestamps.iso8601(unixMs: last)))
+            put("last_heartbeat_ms", .int(last))
+            put("heartbeat_age_s", .double(Double(max(0, nowMs - last)) / 1000))
+        } else {
+            put("last_heartbeat", .null)
+            put("last_heartbeat_ms", .null)
+            put("heartbeat_age_s", .null)
+        }
+        put("heartbeat_count", .int(Int64(record.heartbeatCount)))
+        put("client_timestamp", record.clientTimestamp.map { .int($0) } ?? .null)
+        put("apparent_skew_ms", record.apparentSkewMs.map { .int($0) } ?? .null)
+        put("progress", record.progress.map { .object($0.object) } ?? .null)
+        put("strikes", .int(Int64(record.strikes)))
+        let terminal = record.terminal
+        put("failure_reason", record.status == .failed ? (terminal?.reason).map { .string($0) } ?? .null : .null)
+        put("finished_at", (terminal?.finishedAtMs).map { .string(timestamps.iso8601(unixMs: $0)) } ?? .null)
+        put("finished_at_ms", (terminal?.finishedAtMs).map { .int($0) } ?? .null)
+        put("finished_by", (terminal?.source).map { .string($0.description) } ?? .null)
+        put("result_data", (terminal?.resultData).flatMap { try? CompactJSON.decode($0) } ?? .null)
+        put("error_message", (terminal?.errorMessage).map { .string($0) } ?? .null)
+        return .object(JSONObject(o))
+    }
+}

@@ -1,0 +1,82 @@
+import Coordinator
+import Logging
+import Metrics
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Seed 002's health endpoints: `/health` (cheap liveness), `/health/detailed` and
+/// `/health/service/{name}`; and `/metrics` for Prometheus.
+enum HealthRoutes {
+    /// Services `/health/service/{name}` knows. `main_service` is seed 002's name for the API.
+    static let services = ["main_service", "http_api", "executions"]
+
+    static func add(
+        to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext,
+        metricsText: (@Sendable () -> [UInt8])?
+    ) {
+        let nodeID = ctx.node.id
+        routes.add("/health", .get)
+        router.get("/health") { _, _ -> Response in
+            ExecutionRoutes.json(.object(["status": .string("ok"), "node_id": .string(nodeID)]))
+        }
+
+        routes.add("/health/detailed", .get)
+        router.get("/health/detailed") { _, _ -> Response in
+            let counts = ctx.node.executions.counts
+            let body: JSONValue = .object([
+                "status": .string("ok"),
+                "node_id": .string(nodeID),
+                "cluster": .string(ctx.node.configuration.cluster),
+                "uptime_s": .double((ctx.node.uptimeSeconds * 1000).rounded() / 1000),
+                "timestamp": .int(ctx.nowMs() / 1000),
+                "executions": countsJSON(counts),
+                "services": .object(JSONObject(services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) })),
+            ])
+            return ExecutionRoutes.json(body)
+        }
+
+        routes.add("/health/service/{}", .get)
+        router.get("/health/service/{name}") { _, context -> Response in
+            let name = context.parameters.get("name") ?? ""
+            guard services.contains(name) else {
+                throw APIError(.notFound, "Unknown service \"\(name)\"; known: \(services.joined(separator: ", "))")
+            }
+            var body = serviceJSON(name, ctx: ctx)
+            if case .object(var o) = body {
+                o.members.insert(.init(key: "service", value: .string(name)), at: 0)
+                body = .object(o)
+            }
+            return ExecutionRoutes.json(body)
+        }
+
+        routes.add("/metrics", .get)
+        router.get("/metrics") { _, _ -> Response in
+            guard let metricsText else { throw APIError(.notFound, "Metrics are not enabled on this node") }
+            let counts = ctx.node.executions.counts
+            ctx.metrics.executionsByStatus[.running]?.record(counts.running)
+            ctx.metrics.executionsByStatus[.completed]?.record(counts.completed)
+            ctx.metrics.executionsByStatus[.failed]?.record(counts.failed)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metricsText()))
+            )
+        }
+    }
+
+    static func countsJSON(_ counts: StatusCounts) -> JSONValue {
+        .object([
+            "running": .int(Int64(counts.running)), "completed": .int(Int64(counts.completed)),
+            "failed": .int(Int64(counts.failed)), "total": .int(Int64(counts.total)),
+        ])
+    }
+
+    static func serviceJSON(_ name: String, ctx: IngestContext) -> JSONValue {
+        switch name {
+        case "executions":
+            .object(["status": .string("ok"), "detail": countsJSON(ctx.node.executions.counts)])
+        default:
+            .object(["status": .string("ok"), "detail": .string("answering on this node")])
+        }
+    }
+}

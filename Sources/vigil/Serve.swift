@@ -1,0 +1,113 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Hummingbird
+import Ingest
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// `vigil serve --config FILE --node ID`: runs one coordinator node until SIGTERM/SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one coordinator node.",
+        discussion: """
+            Settings come from the config file, then the environment (HEARTBEAT_TIMEOUT, \
+            HEARTBEAT_CHECK_INTERVAL, HEARTBEAT_MAX_STRIKES, TIMEZONE, VIGIL_STORE_PATH, \
+            VIGIL_RETENTION, VIGIL_MAX_BODY_BYTES, VIGIL_GOSSIP_KEY), then these flags. \
+            An invalid configuration exits with code 2 and one line naming the key.
+            """
+    )
+
+    @Option(help: "Cluster configuration file.")
+    var config: String = "cluster.example.json"
+
+    @Option(help: "This node's id in the configuration.")
+    var node: String = "n1"
+
+    @Option(help: "Override the HTTP listen address (host:port; port 0 picks a free port).")
+    var http: String?
+
+    @Option(help: "Override executions.heartbeat_timeout_s (seconds, fractions allowed).")
+    var heartbeatTimeout: String?
+
+    @Option(help: "Override executions.check_interval_s (seconds, fractions allowed).")
+    var checkInterval: String?
+
+    @Option(help: "Override executions.max_strikes.")
+    var maxStrikes: String?
+
+    @Option(help: "Override the display time zone (IANA name).")
+    var timezone: String?
+
+    @Option(help: "Override store.path.")
+    var store: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let settings: (VigilConfiguration, HostPort)
+        do {
+            settings = try resolveConfiguration()
+        } catch {
+            FileHandle.standardError.write(Data("vigil: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let (configuration, bind) = settings
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: "vigil")
+        logger[metadataKey: "node"] = "\(node)"
+
+        let coordinator = try CoordinatorNode(id: node, configuration: configuration)
+        let router = IngestServer.router(
+            node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() }
+        )
+        let nodeID = node
+        let app = IngestServer.application(node: coordinator, bind: bind, router: router, logger: logger) { channel in
+            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? bind.port)" } ?? "\(bind)"
+            // One stable line on stdout that scripts and tests wait for.
+            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))
+        }
+        let retention = RetentionService(
+            registry: coordinator.executions, retentionS: configuration.executions.retentionS, logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: retention)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    /// File, then environment, then flags.
+    func resolveConfiguration() throws(ConfigurationError) -> (VigilConfiguration, HostPort) {
+        var c = try ConfigurationLoader.load(path: config)
+        c = try ConfigurationLoader.applyEnvironment(ProcessInfo.processInfo.environment, to: c)
+        if let v = heartbeatTimeout { c.executions.heartbeatTimeoutS = try ConfigurationLoader.seconds(v, key: "--heartbeat-timeout") }
+        if let v = checkInterval { c.executions.checkIntervalS = try ConfigurationLoader.seconds(v, key: "--check-interval") }
+        if let v = maxStrikes { c.executions.maxStrikes = try ConfigurationLoader.strikes(v, key: "--max-strikes") }
+        if let v = timezone { c.timezone = try ConfigurationLoader.timezone(v, key: "--timezone") }
+        if let v = store { c.store.path = v }
+        var bind = try c.node(node).http
+        if let v = http {
+            guard let hp = HostPort(v) else { throw ConfigurationError(key: "--http", problem: "must be host:port, got \"\(v)\"") }
+            bind = hp
+        }
+        return (c, bind)
+    }
+}
