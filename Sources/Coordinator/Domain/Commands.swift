@@ -62,6 +62,12 @@ public struct ExecutionConflict: Error, Equatable, CustomStringConvertible {
     /// What was refused, in words.
     public var attempted: String
 
+    public init(executionID: ExecutionID, status: ExecutionStatus, attempted: String) {
+        self.executionID = executionID
+        self.status = status
+        self.attempted = attempted
+    }
+
     public var description: String {
         "Execution \(executionID) is already \(status); \(attempted) ignored"
     }
