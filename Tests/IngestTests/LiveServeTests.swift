@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// Runs the built `vigil serve` as a real process and talks to it over a real socket, the way
+/// the seed 004 container does (a Python `requests` client).
+@Suite(.serialized) struct LiveServeTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["VIGIL_BINARY"] { return URL(fileURLWithPath: path) }
+        return repoRoot.appendingPathComponent(".build/debug/vigil")
+    }
+
+    static func writeConfig(_ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-live-\(UUID().uuidString).json")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    @Test func seedPythonClientWorksAgainstTheRealServer() async throws {
+        let config = try Self.writeConfig(#"{"nodes":[{"id":"n1","http":"127.0.0.1:0","gossip":"127.0.0.1:0"}]}"#)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let server = try RunningServer(binary: Self.binary, arguments: ["serve", "--config", config.path, "--node", "n1"])
+        defer { server.stop() }
+        let base = try await server.waitForURL(timeout: .seconds(30))
+
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tests/live/seed_client.py").path, base]
+        let errors = Pipe()
+        client.standardError = errors
+        try client.run()
+        client.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(client.terminationStatus == 0, "seed client: \(stderr)")
+
+        // SIGTERM shuts the node down gracefully, with exit status 0.
+        let status = try await server.terminate(timeout: .seconds(10))
+        #expect(status == 0)
+    }
+
+    @Test func invalidConfigExitsWithCode2AndOneLineNamingTheKey() async throws {
+        let config = try Self.writeConfig(#"{"nodes":[{"id":"n1","http":"127.0.0.1:0","gossip":"127.0.0.1:0"}],"executions":{"max_strikes":"three"}}"#)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--config", config.path, "--node", "n1"]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(stderr)")
+        #expect(stderr.contains("executions.max_strikes"))
+    }
+}
+
+/// A child `vigil serve` process, ended by PID.
+final class RunningServer: @unchecked Sendable {
+    let process = Process()
+    private let output = Pipe()
+
+    init(binary: URL, arguments: [String]) throws {
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Reads stdout until the "listening on" line and returns the base URL.
+    func waitForURL(timeout: Duration) async throws -> String {
+        let handle = output.fileHandleForReading
+        let deadline = ContinuousClock.now + timeout
+        var text = ""
+        while ContinuousClock.now < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                guard process.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(of: "\n") {
+                return String(text[range.upperBound..<end])
+            }
+        }
+        throw ServerError(message: "server did not report its address; output: \(text)")
+    }
+
+    func terminate(timeout: Duration) async throws -> Int32 {
+        process.terminate()  // SIGTERM
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else { throw ServerError(message: "server ignored SIGTERM") }
+        return process.terminationStatus
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    struct ServerError: Error { var message: String }
+}
