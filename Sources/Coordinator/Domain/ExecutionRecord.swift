@@ -1,5 +1,10 @@
-/// What one node knows about one execution. Kept small: a million of these must fit in a few
-/// hundred megabytes (see `scripts/bench-ingest`).
+import VigilCodec
+
+/// What one node knows about one execution. Kept small (64 bytes inline plus one blob): a
+/// million of these must fit in a few hundred megabytes (see `scripts/bench-ingest`).
+///
+/// The container id and progress share one byte blob (`details`), and optional times use a
+/// sentinel, so the struct stays at 64 bytes and a heartbeat costs at most one allocation.
 public struct ExecutionRecord: Sendable, Equatable {
     public var id: ExecutionID
     public var status: ExecutionStatus
@@ -9,13 +14,10 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var heartbeatCount: UInt32
     /// When the execution was registered (explicitly, or by its first heartbeat), Unix ms.
     public var registeredAtMs: Int64
-    /// Server receive time of the newest heartbeat, Unix ms; `nil` when it never heartbeated.
-    public var lastHeartbeatMs: Int64?
-    /// The client's own `timestamp` (Unix s) on the newest heartbeat.
-    public var clientTimestamp: Int64?
-    /// The container that sent the newest heartbeat (its HOSTNAME in the seeds).
-    public var containerID: String
-    public var progress: Progress?
+    private var lastHeartbeatRaw: Int64 = .min
+    private var clientTimestampRaw: Int64 = .min
+    /// Container id (varint length + UTF-8) followed by the compact progress, if any.
+    private var details: [UInt8] = []
     /// Set once the execution is terminal.
     public var terminal: TerminalInfo?
 
@@ -27,11 +29,73 @@ public struct ExecutionRecord: Sendable, Equatable {
         self.strikes = 0
         self.heartbeatCount = 0
         self.registeredAtMs = registeredAtMs
-        self.lastHeartbeatMs = nil
-        self.clientTimestamp = nil
-        self.containerID = containerID
-        self.progress = nil
         self.terminal = nil
+        self.containerID = containerID
+    }
+
+    /// Server receive time of the newest heartbeat, Unix ms; `nil` when it never heartbeated.
+    public var lastHeartbeatMs: Int64? {
+        get { lastHeartbeatRaw == .min ? nil : lastHeartbeatRaw }
+        set { lastHeartbeatRaw = newValue ?? .min }
+    }
+
+    /// The client's own `timestamp` (Unix s) on the newest heartbeat.
+    public var clientTimestamp: Int64? {
+        get { clientTimestampRaw == .min ? nil : clientTimestampRaw }
+        set { clientTimestampRaw = newValue ?? .min }
+    }
+
+    /// The container that sent the newest heartbeat (its HOSTNAME in the seeds).
+    public var containerID: String {
+        get {
+            let (start, end) = containerRange
+            return String(decoding: details[start..<end], as: UTF8.self)
+        }
+        set {
+            guard !hasContainer(newValue) else { return }
+            setDetails(container: Array(newValue.utf8), progress: progressBytes)
+        }
+    }
+
+    public var progress: Progress? {
+        get {
+            let bytes = progressBytes
+            return bytes.isEmpty ? nil : Progress(trustedCompact: Array(bytes))
+        }
+        set {
+            let (start, end) = containerRange
+            setDetails(container: details[start..<end], progress: newValue?.compact[...] ?? [])
+        }
+    }
+
+    /// Whether the stored container id equals `container`, without allocating.
+    func hasContainer(_ container: String) -> Bool {
+        let (start, end) = containerRange
+        return details[start..<end].elementsEqual(container.utf8)
+    }
+
+    private var containerRange: (Int, Int) {
+        guard !details.isEmpty else { return (0, 0) }
+        var reader = ByteReader(details[...])
+        let length = Int(reader.readVarint() ?? 0)
+        return (reader.position, reader.position + length)
+    }
+
+    private var progressBytes: ArraySlice<UInt8> {
+        details.isEmpty ? [] : details[containerRange.1...]
+    }
+
+    private mutating func setDetails(container: some Collection<UInt8>, progress: ArraySlice<UInt8>) {
+        if container.isEmpty && progress.isEmpty {
+            details = []
+            return
+        }
+        var blob: [UInt8] = []
+        blob.reserveCapacity(Varint.size(UInt64(container.count)) + container.count + progress.count)
+        Varint.append(UInt64(container.count), to: &blob)
+        blob.append(contentsOf: container)
+        blob.append(contentsOf: progress)
+        details = blob
     }
 
     /// Apparent one-way latency plus clock skew: server receive time minus the client's

@@ -10,7 +10,7 @@
 /// - terminal is final: a heartbeat or completion asking for a different outcome is an
 ///   ``ExecutionConflict``; repeating the same outcome is idempotent and changes nothing.
 public struct ExecutionTable: Sendable {
-    private var records: [ExecutionID: ExecutionRecord] = [:]
+    private var records = RecordStorage()
     /// Counts by status, kept incrementally so health checks are O(1).
     public private(set) var counts = StatusCounts()
 
@@ -128,9 +128,10 @@ public struct ExecutionTable: Sendable {
     @discardableResult
     public mutating func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> Int {
         let cutoff = nowMs - retentionMs
-        let expired = records.values.filter { ($0.terminal?.finishedAtMs ?? .max) < cutoff }.map(\.id)
-        for id in expired { remove(id) }
-        return expired.count
+        let expired = records.values.lazy.filter { ($0.terminal?.finishedAtMs ?? .max) < cutoff }.map(\.id)
+        let ids = Array(expired)
+        for id in ids { remove(id) }
+        return ids.count
     }
 
     /// One page of executions ordered by id, optionally filtered by status.
@@ -162,7 +163,7 @@ public struct ExecutionTable: Sendable {
     }
 
     /// Every record (for snapshots and tests); unordered.
-    public var allRecords: Dictionary<ExecutionID, ExecutionRecord>.Values { records.values }
+    public var allRecords: [ExecutionRecord] { records.values }
 
     private mutating func insert(_ record: ExecutionRecord) {
         records[record.id] = record

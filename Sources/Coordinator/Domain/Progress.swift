@@ -26,6 +26,11 @@ public struct Progress: Sendable, Equatable {
         self.compact = compact
     }
 
+    /// Wraps bytes this process encoded itself (skips re-validation).
+    init(trustedCompact compact: [UInt8]) {
+        self.compact = compact
+    }
+
     /// The progress object as JSON.
     public var object: JSONObject {
         // Validated at construction, so decoding cannot fail.
