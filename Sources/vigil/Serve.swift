@@ -72,11 +72,9 @@ struct Serve: AsyncParsableCommand {
         logger[metadataKey: "node"] = "\(node)"
 
         let coordinator = try CoordinatorNode(id: node, configuration: configuration)
-        let router = IngestServer.router(
-            node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() }
-        )
+        let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
         let nodeID = node
-        let app = IngestServer.application(node: coordinator, bind: bind, router: router, logger: logger) { channel in
+        let app = server.application(bind: bind) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? bind.port)" } ?? "\(bind)"
             // One stable line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))

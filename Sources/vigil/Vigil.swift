@@ -1,4 +1,7 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
+import Foundation
 
 /// The `vigil` command: run a node, or (later issues) inspect a cluster.
 @main
@@ -8,4 +11,26 @@ struct Vigil: AsyncParsableCommand {
         abstract: "Heartbeat monitoring for long-running jobs, on a cluster of coordinator nodes.",
         subcommands: [Serve.self]
     )
+
+    /// Sizes NIO's event loop group before anything uses it.
+    static func main() async {
+        // One event loop per CPU this process may actually run on (taskset, cpusets), not per
+        // CPU in the machine: extra loops on a pinned core only add context switches.
+        NIOSingletons.groupLoopCountSuggestion = CPUAffinity.usableCPUCount
+        await main(nil)
+    }
+}
+
+/// CPUs the scheduler lets this process use (the `Cpus_allowed` mask of /proc/self/status).
+enum CPUAffinity {
+    static var usableCPUCount: Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        {
+            let mask = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+            let count = mask.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
+            if count > 0 { return min(count, System.coreCount) }
+        }
+        return System.coreCount
+    }
 }

@@ -5,11 +5,13 @@ import HummingbirdTesting
 import Ingest
 import NIOCore
 import Testing
+import Foundation
 
 @Suite struct HeartbeatContractTests {
-    @Test func seedHeartbeatIsAcceptedInTheSeedShape() async throws {
+    @Test(arguments: [false, true])
+    func seedHeartbeatIsAcceptedInTheSeedShape(live: Bool) async throws {
         let t = try TestNode()
-        try await t.test { client in
+        try await t.test(live: live) { client in
             let (status, body) = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat())
             #expect(status == .ok)
             #expect(body.members.map(\.key) == ["status", "timestamp", "execution_id"])
@@ -32,8 +34,9 @@ import Testing
         }
     }
 
-    /// Every bad input: a 4xx in the seed's error shape, and no state change.
-    @Test(arguments: [
+    /// Every bad input: a 4xx in the seed's error shape, and no state change; through the
+    /// Hummingbird router and through the live server's fast path alike.
+    @Test(arguments: [false, true], [
         (seedHeartbeat(id: "test"), HTTPResponse.Status.badRequest, "Invalid execution_id format"),
         (seedHeartbeat(["execution_id": "42"]), .badRequest, "Invalid execution_id format"),
         (seedHeartbeat(["execution_id": "<omit>"]), .badRequest, "execution_id is required"),
@@ -55,9 +58,10 @@ import Testing
         ("[]", .badRequest, "Request body must be a JSON object, got an array"),
         ("", .badRequest, "Malformed JSON: the body is empty; expected a JSON value (at byte 0)"),
     ])
-    func badInputIsRejectedClearly(json: String, status: HTTPResponse.Status, message: String) async throws {
+    func badInputIsRejectedClearly(live: Bool, input: (String, HTTPResponse.Status, String)) async throws {
+        let (json, status, message) = input
         let t = try TestNode()
-        try await t.test { client in
+        try await t.test(live: live) { client in
             let (got, body) = try await client.post("/api/v1/monitoring/heartbeat", json: json)
             #expect(got == status)
             #expect(body == ["status": .string("error"), "message": .string(message)])
@@ -77,9 +81,10 @@ import Testing
         #expect(t.node.executions.counts.total == 0)
     }
 
-    @Test func wrongContentTypeIs415() async throws {
+    @Test(arguments: [false, true])
+    func wrongContentTypeIs415(live: Bool) async throws {
         let t = try TestNode()
-        try await t.test { client in
+        try await t.test(live: live) { client in
             let (status, body) = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(), contentType: "application/x-www-form-urlencoded")
             #expect(status == .unsupportedMediaType)
             #expect(body["status"] == .string("error"))
@@ -87,9 +92,10 @@ import Testing
         #expect(t.node.executions.counts.total == 0)
     }
 
-    @Test func bodyOverTheLimitIs413() async throws {
+    @Test(arguments: [false, true])
+    func bodyOverTheLimitIs413(live: Bool) async throws {
         let t = try TestNode(maxBodyBytes: 1024)
-        try await t.test { client in
+        try await t.test(live: live) { client in
             let padding = String(repeating: "y", count: 2_000)
             let (status, body) = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(["pad": "\"\(padding)\""]))
             #expect(status == .contentTooLarge)
@@ -98,9 +104,10 @@ import Testing
         #expect(t.node.executions.counts.total == 0)
     }
 
-    @Test func heartbeatAfterCompletionIs409AndChangesNothing() async throws {
+    @Test(arguments: [false, true])
+    func heartbeatAfterCompletionIs409AndChangesNothing(live: Bool) async throws {
         let t = try TestNode()
-        try await t.test { client in
+        try await t.test(live: live) { client in
             _ = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat())
             let completion = #"{"execution_id":"550e8400-e29b-41d4-a716-446655440000","container_id":"c","success":true,"result_data":{"processed_records":1000},"error_message":null}"#
             let (s1, b1) = try await client.post("/api/v1/monitoring/completion", json: completion)
@@ -122,5 +129,39 @@ import Testing
         let record = try #require(t.node.executions.record(ExecutionID("550e8400-e29b-41d4-a716-446655440000")!))
         #expect(record.status == .completed)
         #expect(record.heartbeatCount == 1)
+    }
+}
+
+@Suite struct FastPathTests {
+    /// Requests the fast path does not take (here `Connection: close`) reach Hummingbird's route
+    /// and get the same answer.
+    @Test func ineligibleHeartbeatsFallBackToTheRouter() async throws {
+        let t = try TestNode()
+        try await t.test(live: true) { client in
+            let response = try await client.execute(
+                uri: "/api/v1/monitoring/heartbeat", method: .post,
+                headers: [.contentType: "application/json", .connection: "close"], body: ByteBuffer(string: seedHeartbeat())
+            )
+            #expect(response.status == .ok)
+            #expect(try parse(response.body)["status"] == .string("ok"))
+        }
+        #expect(t.node.executions.counts.running == 1)
+    }
+
+    /// Many heartbeats over one keep-alive connection, interleaved with routed requests.
+    @Test func keepAliveMixOfFastAndRoutedRequests() async throws {
+        let t = try TestNode()
+        try await t.test(live: true) { client in
+            for i in 0..<50 {
+                let id = String(format: "00000000-0000-4000-8000-%012d", i)
+                let (status, body) = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(id: id))
+                #expect(status == .ok)
+                #expect(body["execution_id"] == .string(id))
+                let (getStatus, record) = try await client.get("/api/v1/executions/\(id)")
+                #expect(getStatus == .ok)
+                #expect(record["heartbeat_count"] == .int(1))
+            }
+        }
+        #expect(t.node.executions.counts.running == 50)
     }
 }

@@ -20,19 +20,26 @@ struct TestNode {
     let node: CoordinatorNode
     let clock = TestClock()
     let app: Application<RouterResponder<BasicRequestContext>>
+    let server: IngestServer
 
     init(maxBodyBytes: Int = 65_536) throws {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         config.http.maxBodyBytes = maxBodyBytes
         node = try CoordinatorNode(id: "n1", configuration: config)
         let clock = self.clock
-        let router = IngestServer.router(node: node, logger: Logger(label: "test"), metricsText: { Array("vigil_test 1\n".utf8) }, nowMs: { clock.nowMs })
-        app = Application(router: router)
+        server = IngestServer(node: node, logger: Logger(label: "test"), metricsText: { Array("vigil_test 1\n".utf8) }, nowMs: { clock.nowMs })
+        app = Application(router: server.router())
     }
 
-    /// Runs `body` with a client for the in-process router.
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await app.test(.router) { client in try await body(client) }
+    /// Runs `body` with a client for the in-process router, or, with `live`, against the real
+    /// server on a loopback socket (where heartbeats take the event-loop fast path).
+    func test(live: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        if live {
+            let liveApp = server.application(bind: HostPort(host: "127.0.0.1", port: 0))
+            try await liveApp.test(.live) { client in try await body(client) }
+        } else {
+            try await app.test(.router) { client in try await body(client) }
+        }
     }
 }
 

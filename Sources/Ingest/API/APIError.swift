@@ -20,14 +20,19 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(message)" }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// `{"status":"error","message":…}`.
+    public var body: [UInt8] {
         var writer = JSONWriter(reservingCapacity: 64 + message.utf8.count)
         writer.raw("{\"status\":\"error\",\"message\":")
         writer.string(message)
         writer.raw("}")
+        return writer.bytes
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// `400` with the given message.

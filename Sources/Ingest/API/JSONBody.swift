@@ -14,6 +14,11 @@ enum JSONBody {
             throw APIError(.contentTooLarge, "Request body of \(length) bytes exceeds the limit of \(maxBytes) bytes (http.max_body_bytes)")
         }
         let buffer = try await request.body.collect(upTo: maxBytes)
+        return try object(buffer)
+    }
+
+    /// Parses a complete body as one JSON object.
+    static func object(_ buffer: ByteBuffer) throws(APIError) -> JSONObject {
         let parsed: Result<JSONValue, JSONParseError> = buffer.withUnsafeReadableBytes { raw in
             Result { () throws(JSONParseError) in try JSONParser.parse(raw) }
         }
@@ -24,9 +29,12 @@ enum JSONBody {
         }
     }
 
-    /// `application/json`, optionally with parameters, or any `+json` type.
+    /// `application/json`, optionally with parameters, or any `+json` type; case-insensitive.
     static func isJSON(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+        if contentType == "application/json" { return true }  // the usual case, checked first: hot path
+        var type = Substring(contentType)
+        if let semicolon = type.firstIndex(of: ";") { type = type[..<semicolon] }
+        let trimmed = type.lowercased().trimmingCharacters(in: .whitespaces)
+        return trimmed == "application/json" || (trimmed.hasPrefix("application/") && trimmed.hasSuffix("+json"))
     }
 }

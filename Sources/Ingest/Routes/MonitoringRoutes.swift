@@ -13,16 +13,8 @@ enum MonitoringRoutes {
         routes.add("/api/v1/monitoring/heartbeat", .post)
         router.post("/api/v1/monitoring/heartbeat") { request, _ -> Response in
             let body = try await JSONBody.object(request, maxBytes: ctx.maxBodyBytes)
-            let heartbeat = try ctx.validation.heartbeat(body)
-            let now = ctx.nowMs()
-            switch ctx.node.executions.apply(heartbeat, nowMs: now) {
-            case .success:
-                ctx.metrics.heartbeatsAccepted.increment()
-                return ok(executionID: heartbeat.executionID, nowMs: now, extra: nil)
-            case .failure(let conflict):
-                ctx.metrics.conflicts.increment()
-                throw APIError.conflict(conflict)
-            }
+            let (id, now) = try acceptHeartbeat(body, ctx: ctx)
+            return ok(executionID: id, nowMs: now, extra: nil)
         }
 
         routes.add("/api/v1/monitoring/completion", .post)
@@ -51,11 +43,31 @@ enum MonitoringRoutes {
         }
     }
 
-    /// `{"status":"ok","timestamp":<server s>,"execution_id":"…"}` plus optional extra members.
-    static func ok(executionID: ExecutionID, nowMs: Int64, extra: String?, status: HTTPResponse.Status = .ok) -> Response {
+    /// Validates and applies one heartbeat body: the whole heartbeat route, shared by the
+    /// Hummingbird route and the event-loop fast path (``HeartbeatFastPath``).
+    static func acceptHeartbeat(_ body: JSONObject, ctx: IngestContext) throws(APIError) -> (ExecutionID, Int64) {
+        let heartbeat = try ctx.validation.heartbeat(body)
+        let now = ctx.nowMs()
+        switch ctx.node.executions.apply(heartbeat, nowMs: now) {
+        case .success:
+            ctx.metrics.heartbeatsAccepted.increment()
+            return (heartbeat.executionID, now)
+        case .failure(let conflict):
+            ctx.metrics.conflicts.increment()
+            throw APIError.conflict(conflict)
+        }
+    }
+
+    /// The success body as text.
+    static func okText(executionID: ExecutionID, nowMs: Int64, extra: String?) -> String {
         var text = "{\"status\":\"ok\",\"timestamp\":\(nowMs / 1000),\"execution_id\":\"\(executionID)\""
         if let extra { text += "," + extra }
-        text += "}"
+        return text + "}"
+    }
+
+    /// `{"status":"ok","timestamp":<server s>,"execution_id":"…"}` plus optional extra members.
+    static func ok(executionID: ExecutionID, nowMs: Int64, extra: String?, status: HTTPResponse.Status = .ok) -> Response {
+        let text = okText(executionID: executionID, nowMs: nowMs, extra: extra)
         return Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
