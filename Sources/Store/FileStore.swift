@@ -1,0 +1,103 @@
+import Logging
+
+/// The shared append-only file store, as one node uses it: appends go to the node's own files
+/// (`<root>/<node>/<first-sequence>.log`), durable before `append` returns; reads see every
+/// node's files.
+///
+/// Guarantees:
+/// - `append` returns only after the record and (for a new segment) its directory entry are
+///   fsynced; a failed append throws and leaves no bytes behind;
+/// - concurrent appends share one write and one fsync (group commit);
+/// - at open, a torn tail of the node's newest segment is truncated back to the last whole record;
+/// - damage anywhere else is skipped and reported by readers, never stops a replay.
+public final class FileStore: Sendable {
+    public let root: String
+    public let node: String
+    public let reader: StoreReader
+    private let committer: GroupCommitter
+    /// What start-up repair cut off the node's newest segment, if anything.
+    public let repairedTail: StoreDamage?
+
+    /// Opens (creating if needed) the node's part of the store at `root`.
+    public init(root: String, node: String, segmentBytes: Int = 64 << 20, logger: Logger? = nil) throws(StoreError) {
+        guard !node.isEmpty, node.utf8.count <= 64, !node.contains("/"), !node.hasPrefix(".") else {
+            throw StoreError(code: .invalidLayout, path: root, detail: "node id \"\(node)\" cannot name a store directory")
+        }
+        self.root = root
+        self.node = node
+        self.reader = StoreReader(root: root)
+        let writer = try SegmentWriter(directory: root + "/" + node, node: node, segmentBytes: segmentBytes)
+        self.repairedTail = writer.repairedTail
+        if let repaired = writer.repairedTail {
+            logger?.warning("Store repaired a torn tail", metadata: ["store.damage": "\(repaired)"])
+        }
+        self.committer = GroupCommitter(writer: writer, node: node)
+    }
+
+    /// Appends one record; returns once it is durable.
+    public func append(_ type: RecordType, term: UInt64 = 0, timeMs: Int64, payload: [UInt8]) async throws -> StoreAppendResult {
+        try await committer.append(type: type, term: term, timeMs: timeMs, payload: payload)
+    }
+
+    /// fsyncs issued by this node's writer so far.
+    public var fsyncCount: Int { committer.fsyncCount }
+
+    /// The sequence number the next append will get.
+    public var nextSequence: UInt64 { committer.nextSequence }
+
+    /// Stops accepting appends after finishing those queued.
+    public func close() {
+        committer.close()
+    }
+
+    /// Writes a snapshot of the node's derived `state`, which covers every record before
+    /// `cursor`, and makes it the one a restart starts from.
+    @discardableResult
+    public func writeSnapshot(state: [UInt8], cursor: StoreCursor, term: UInt64 = 0, timeMs: Int64) async throws -> StoreAppendResult {
+        let result = try await append(.snapshot, term: term, timeMs: timeMs, payload: cursor.encoded + state)
+        try SnapshotIndex.write(result.position, directory: root + "/" + node)
+        return result
+    }
+
+    /// The newest snapshot of `node` (default: this node): its state and the cursor it covers.
+    public func latestSnapshot(of node: String? = nil) throws(StoreError) -> (state: [UInt8], cursor: StoreCursor)? {
+        let node = node ?? self.node
+        guard let position = try SnapshotIndex.read(directory: root + "/" + node) else { return nil }
+        let scan = try reader.scan(node: node, segment: position.segment, from: position.offset)
+        guard let record = scan.records.first, record.position == position, record.type == .snapshot else {
+            throw StoreError(code: .corrupt, path: reader.path(node: node, segment: position.segment), detail: "snapshot index points at \(position), which is not a snapshot record")
+        }
+        let (cursor, used) = try StoreCursor.decode(record.payload)
+        return (Array(record.payload[used...]), cursor)
+    }
+
+    /// Start-up in one call: the newest snapshot (if any) and every record after it, from all
+    /// nodes. Snapshot records themselves are not returned.
+    public func restore() throws(StoreError) -> (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor) {
+        let snapshot = try latestSnapshot()
+        let replay = try reader.replay(from: snapshot?.cursor ?? StoreCursor())
+        return (snapshot?.state, replay.records.filter { $0.type != .snapshot }, replay.damages, replay.cursor)
+    }
+
+    /// Retention: deletes this node's segments that every node's newest snapshot has moved past.
+    /// Nothing is deleted while any node with files in the store has no snapshot.
+    /// - Returns: the deleted files.
+    @discardableResult
+    public func deleteCoveredSegments() throws(StoreError) -> [String] {
+        var limit: StorePosition?
+        for other in try reader.nodes() {
+            guard let snapshot = try latestSnapshot(of: other), let position = snapshot.cursor.positions[node] else { return [] }
+            limit = limit.map { min($0, position) } ?? position
+        }
+        guard let limit else { return [] }
+        let segments = try reader.segments(of: node)
+        var deleted: [String] = []
+        for (i, segment) in segments.enumerated() where i + 1 < segments.count && segments[i + 1] <= limit.segment {
+            let path = reader.path(node: node, segment: segment)
+            try POSIXFile.remove(path)
+            deleted.append(path)
+        }
+        if !deleted.isEmpty { try POSIXFile.fsyncDirectory(root + "/" + node) }
+        return deleted
+    }
+}
