@@ -112,6 +112,7 @@ let package = Package(
             dependencies: [
                 "Coordinator",
                 "Ingest",
+                "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 /// The shared append-only file store, as one node uses it: appends go to the node's own files
 /// (`<root>/<node>/<first-sequence>.log`), durable before `append` returns; reads see every
@@ -31,12 +32,19 @@ public final class FileStore: Sendable {
         if let repaired = writer.repairedTail {
             logger?.warning("Store repaired a torn tail", metadata: ["store.damage": "\(repaired)"])
         }
-        self.committer = GroupCommitter(writer: writer, node: node)
+        let metrics = StoreMetrics()
+        self.committer = GroupCommitter(writer: writer, node: node) { records in metrics.recordBatch(records) }
     }
 
     /// Appends one record; returns once it is durable.
     public func append(_ type: RecordType, term: UInt64 = 0, timeMs: Int64, payload: [UInt8]) async throws -> StoreAppendResult {
-        try await committer.append(type: type, term: term, timeMs: timeMs, payload: payload)
+        try await committer.append([StoreEntry(type, term: term, timeMs: timeMs, payload: payload)])[0]
+    }
+
+    /// Appends several records contiguously with one fsync; returns once all are durable.
+    public func append(_ entries: [StoreEntry]) async throws -> [StoreAppendResult] {
+        guard !entries.isEmpty else { return [] }
+        return try await committer.append(entries)
     }
 
     /// fsyncs issued by this node's writer so far.
@@ -99,5 +107,18 @@ public final class FileStore: Sendable {
         }
         if !deleted.isEmpty { try POSIXFile.fsyncDirectory(root + "/" + node) }
         return deleted
+    }
+}
+
+/// The store's metrics, created once per store.
+struct StoreMetrics: Sendable {
+    let appended = Counter(label: "vigil_store_records_appended_total")
+    let fsyncs = Counter(label: "vigil_store_fsyncs_total")
+    let batchSize = Recorder(label: "vigil_store_batch_records")
+
+    func recordBatch(_ records: Int) {
+        appended.increment(by: records)
+        fsyncs.increment()
+        batchSize.record(records)
     }
 }

@@ -9,7 +9,7 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Heartbeat monitoring for long-running jobs, on a cluster of coordinator nodes.",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, StoreCommand.self]
     )
 
     /// Sizes NIO's event loop group before anything uses it.

@@ -8,9 +8,9 @@ import Synchronization
 /// milliseconds, and blocking the cooperative pool (or an event loop) would stall the node.
 final class GroupCommitter: @unchecked Sendable {
     private struct Pending {
-        var bytes: [UInt8]
-        var continuation: CheckedContinuation<StoreAppendResult, any Error>
-        var sequence: UInt64
+        var records: [[UInt8]]
+        var continuation: CheckedContinuation<[StoreAppendResult], any Error>
+        var firstSequence: UInt64
     }
 
     private let writer: SegmentWriter
@@ -31,8 +31,8 @@ final class GroupCommitter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Appends one record; returns once it is durable.
-    func append(type: RecordType, term: UInt64, timeMs: Int64, payload: [UInt8]) async throws -> StoreAppendResult {
+    /// Appends records (written contiguously, in order); returns once they are durable.
+    func append(_ entries: [StoreEntry]) async throws -> [StoreAppendResult] {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -40,14 +40,23 @@ final class GroupCommitter: @unchecked Sendable {
                 continuation.resume(throwing: StoreError(code: .closed, path: writer.directory, detail: "the store is closed"))
                 return
             }
-            let sequence = writer.takeSequence()
+            var framed: [[UInt8]] = []
+            framed.reserveCapacity(entries.count)
+            let first = writer.nextSequence
             do {
-                let bytes = try RecordFormat.encode(node: writer.node, sequence: sequence, type: type, term: term, timeMs: timeMs, payload: payload)
-                queue.append(Pending(bytes: bytes, continuation: continuation, sequence: sequence))
-                condition.signal()
+                for entry in entries {
+                    framed.append(try RecordFormat.encode(
+                        node: writer.node, sequence: first + UInt64(framed.count), type: entry.type, term: entry.term,
+                        timeMs: entry.timeMs, payload: entry.payload
+                    ))
+                }
             } catch {
                 continuation.resume(throwing: error)
+                return
             }
+            for _ in entries { _ = writer.takeSequence() }
+            queue.append(Pending(records: framed, continuation: continuation, firstSequence: first))
+            condition.signal()
         }
     }
 
@@ -90,11 +99,17 @@ final class GroupCommitter: @unchecked Sendable {
             condition.unlock()
 
             do {
-                let positions = try writer.write(batch.map(\.bytes), following: batch[batch.count - 1].sequence + 1)
+                let records = batch.flatMap(\.records)
+                let last = batch[batch.count - 1]
+                var positions = try writer.write(records, following: last.firstSequence + UInt64(last.records.count))[...]
                 fsyncs.withLock { $0 += 1 }
-                onBatch(batch.count)
-                for (pending, position) in zip(batch, positions) {
-                    pending.continuation.resume(returning: StoreAppendResult(sequence: pending.sequence, position: position))
+                onBatch(records.count)
+                for pending in batch {
+                    let mine = positions.prefix(pending.records.count)
+                    positions = positions.dropFirst(pending.records.count)
+                    pending.continuation.resume(returning: mine.enumerated().map {
+                        StoreAppendResult(sequence: pending.firstSequence + UInt64($0.offset), position: $0.element)
+                    })
                 }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: error) }
@@ -107,4 +122,19 @@ final class GroupCommitter: @unchecked Sendable {
 public struct StoreAppendResult: Sendable, Equatable {
     public var sequence: UInt64
     public var position: StorePosition
+}
+
+/// One record to append.
+public struct StoreEntry: Sendable {
+    public var type: RecordType
+    public var term: UInt64
+    public var timeMs: Int64
+    public var payload: [UInt8]
+
+    public init(_ type: RecordType, term: UInt64 = 0, timeMs: Int64, payload: [UInt8]) {
+        self.type = type
+        self.term = term
+        self.timeMs = timeMs
+        self.payload = payload
+    }
 }
