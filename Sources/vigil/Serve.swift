@@ -8,6 +8,7 @@ import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import Store
 import UnixSignals
 
 /// `vigil serve --config FILE --node ID`: runs one coordinator node until SIGTERM/SIGINT.
@@ -71,7 +72,23 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "vigil")
         logger[metadataKey: "node"] = "\(node)"
 
-        let coordinator = try CoordinatorNode(id: node, configuration: configuration)
+        let store: FileStore
+        do {
+            store = try FileStore(root: configuration.store.path, node: node, segmentBytes: configuration.store.segmentBytes, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("vigil: cannot open the store: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        defer { store.close() }
+        let coordinator = try CoordinatorNode(id: node, configuration: configuration, store: store)
+        do {
+            let restored = try coordinator.restore()
+            for damage in restored.damages { logger.warning("Store damage skipped", metadata: ["store.damage": "\(damage)"]) }
+            logger.info("Restored from the store", metadata: ["store.facts": "\(restored.facts)", "store.path": "\(configuration.store.path)"])
+        } catch {
+            FileHandle.standardError.write(Data("vigil: cannot read the store: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
         let nodeID = node
         let app = server.application(bind: bind) { channel in

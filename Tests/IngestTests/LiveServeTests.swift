@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// Runs the built `vigil serve` as a real process and talks to it over a real socket, the way
@@ -18,7 +21,9 @@ import Testing
     }
 
     @Test func seedPythonClientWorksAgainstTheRealServer() async throws {
-        let config = try Self.writeConfig(#"{"nodes":[{"id":"n1","http":"127.0.0.1:0","gossip":"127.0.0.1:0"}]}"#)
+        let storePath = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-live-store-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: storePath) }
+        let config = try Self.writeConfig(#"{"nodes":[{"id":"n1","http":"127.0.0.1:0","gossip":"127.0.0.1:0"}],"store":{"path":"\#(storePath)"}}"#)
         defer { try? FileManager.default.removeItem(at: config) }
         let server = try RunningServer(binary: Self.binary, arguments: ["serve", "--config", config.path, "--node", "n1"])
         defer { server.stop() }
@@ -37,6 +42,15 @@ import Testing
         // SIGTERM shuts the node down gracefully, with exit status 0.
         let status = try await server.terminate(timeout: .seconds(10))
         #expect(status == 0)
+
+        // What it acknowledged is in the store: a restarted node serves it.
+        let again = try RunningServer(binary: Self.binary, arguments: ["serve", "--config", config.path, "--node", "n1"])
+        defer { again.stop() }
+        let url = try await again.waitForURL(timeout: .seconds(30))
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url + "/health/detailed")!)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""completed":1"#) && text.contains(#""failed":1"#), "\(text)")
+        _ = try await again.terminate(timeout: .seconds(10))
     }
 
     @Test func invalidConfigExitsWithCode2AndOneLineNamingTheKey() async throws {

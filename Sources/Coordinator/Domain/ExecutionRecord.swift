@@ -126,6 +126,11 @@ public final class TerminalInfo: Sendable, Equatable {
         }
     }
 
+    /// The failure reason recorded when a heartbeat reports `status: failed`.
+    public static let heartbeatFailureReason = "Container reported status failed in a heartbeat"
+    /// The failure reason recorded for `success: false` without an `error_message`.
+    public static let completionFailureReason = "Container reported failure"
+
     public let source: Source
     /// When the outcome was recorded, Unix ms.
     public let finishedAtMs: Int64

@@ -67,7 +67,7 @@ public struct ExecutionTable: Sendable {
             record.status = heartbeat.status
             record.terminal = TerminalInfo(
                 source: .heartbeat, finishedAtMs: nowMs,
-                reason: heartbeat.status == .failed ? "Container reported status failed in a heartbeat" : nil,
+                reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil,
                 resultData: nil, errorMessage: nil
             )
         }
@@ -101,7 +101,7 @@ public struct ExecutionTable: Sendable {
         record.status = outcome
         record.terminal = TerminalInfo(
             source: .completion, finishedAtMs: nowMs,
-            reason: completion.success ? nil : (completion.errorMessage ?? "Container reported failure"),
+            reason: completion.success ? nil : (completion.errorMessage ?? TerminalInfo.completionFailureReason),
             resultData: completion.resultData, errorMessage: completion.errorMessage
         )
         if isNew { insert(record) } else { replace(record) }
@@ -121,6 +121,32 @@ public struct ExecutionTable: Sendable {
             containerID: registration.containerID
         ))
         return .success(.recorded)
+    }
+
+    /// Replays a durable fact (start-up, or another node's record). Idempotent; the first
+    /// terminal outcome wins, except that a completion notice adds its details to an outcome a
+    /// heartbeat reported first (as ``apply(_:nowMs:)-completion`` does live).
+    public mutating func apply(fact: ExecutionFact) {
+        switch fact {
+        case .registered(let id, let at, let container):
+            if records[id] == nil { insert(ExecutionRecord(id: id, registeredAtMs: at, containerID: container)) }
+        case .finished(let id, let status, let source, let at, let reason, let result, let error):
+            let info = TerminalInfo(source: source, finishedAtMs: at, reason: reason, resultData: result, errorMessage: error)
+            guard var record = records[id] else {
+                var record = ExecutionRecord(id: id, status: status, registeredAtMs: at)
+                record.terminal = info
+                insert(record)
+                return
+            }
+            if record.status.isTerminal {
+                guard record.status == status, record.terminal?.source == .heartbeat, source == .completion else { return }
+                record.terminal = TerminalInfo(source: .completion, finishedAtMs: record.terminal!.finishedAtMs, reason: reason, resultData: result, errorMessage: error)
+            } else {
+                record.status = status
+                record.terminal = info
+            }
+            replace(record)
+        }
     }
 
     /// Forgets terminal executions that finished more than `retentionMs` before `nowMs`.

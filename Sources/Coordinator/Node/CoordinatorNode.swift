@@ -1,5 +1,12 @@
+import Logging
+import Store
+
 /// One coordinator node: its identity, settings and state. The HTTP front (`Ingest`) and,
 /// later, gossip and the sweeper all work through this object.
+///
+/// Durable first: an execution's registration and its terminal outcome are appended to the
+/// store (fsynced) before they are applied and acknowledged. Heartbeat refreshes of known
+/// running executions are memory-only (and gossip), so the hot path never waits for a disk.
 public final class CoordinatorNode: Sendable {
     public let id: String
     public let configuration: VigilConfiguration
@@ -7,15 +14,18 @@ public final class CoordinatorNode: Sendable {
     public let timestamps: TimestampFormatter
     /// When the node started, on the monotonic clock (for uptime).
     public let startedAt: ContinuousClock.Instant
+    /// The shared store; `nil` runs the node in memory only (tests).
+    public let store: FileStore?
 
     /// - Throws: ``ConfigurationError`` when `id` is not a configured node or the time zone is unknown.
-    public init(id: String, configuration: VigilConfiguration) throws(ConfigurationError) {
+    public init(id: String, configuration: VigilConfiguration, store: FileStore? = nil) throws(ConfigurationError) {
         _ = try configuration.node(id)
         self.id = id
         self.configuration = configuration
         self.executions = ExecutionRegistry()
         self.timestamps = try TimestampFormatter(timeZoneIdentifier: configuration.timezone)
         self.startedAt = .now
+        self.store = store
     }
 
     /// Seconds since the node started.
@@ -23,4 +33,94 @@ public final class CoordinatorNode: Sendable {
         let elapsed = ContinuousClock.now - startedAt
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
+
+    /// Rebuilds the execution table from every node's durable facts. Returns what was read.
+    @discardableResult
+    public func restore() throws(StoreError) -> (facts: Int, damages: [StoreDamage]) {
+        guard let store else { return (0, []) }
+        let restored = try store.restore()
+        var facts = 0
+        for record in restored.records {
+            guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { continue }
+            executions.apply(fact: fact)
+            facts += 1
+        }
+        return (facts, restored.damages)
+    }
+
+    /// Takes a heartbeat: in memory for a known running execution; durably first when it
+    /// registers the execution or reports a terminal status.
+    public func receive(_ heartbeat: Heartbeat, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
+        if let refreshed = executions.refresh(heartbeat, nowMs: nowMs) { return refreshed }
+        let id = heartbeat.executionID
+        if heartbeat.status.isTerminal {
+            switch executions.reserve(id, outcome: heartbeat.status, attempted: "heartbeat") {
+            case .failure(let conflict): return .failure(conflict)
+            case .success(false): return executions.apply(heartbeat, nowMs: nowMs)
+            case .success(true):
+                defer { executions.release(id) }
+                try await persist(.finished(
+                    id: id, status: heartbeat.status, source: .heartbeat, finishedAtMs: nowMs,
+                    reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil
+                ), nowMs: nowMs)
+                return executions.apply(heartbeat, nowMs: nowMs)
+            }
+        }
+        if executions.record(id) == nil {
+            try await persist(.registered(id: id, registeredAtMs: nowMs, containerID: heartbeat.containerID), nowMs: nowMs)
+        }
+        return executions.apply(heartbeat, nowMs: nowMs)
+    }
+
+    /// Takes a completion notice, durably first.
+    public func receive(_ completion: Completion, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
+        let id = completion.executionID
+        switch executions.reserve(id, outcome: completion.outcome, attempted: "completion with success=\(completion.success)") {
+        case .failure(let conflict):
+            return .failure(conflict)
+        case .success(false):
+            // Already final with this outcome. Only a heartbeat-reported outcome gains the notice's details.
+            guard executions.record(id)?.terminal?.source == .heartbeat else { return executions.apply(completion, nowMs: nowMs) }
+            try await persist(fact(for: completion, nowMs: nowMs), nowMs: nowMs)
+            return executions.apply(completion, nowMs: nowMs)
+        case .success(true):
+            defer { executions.release(id) }
+            try await persist(fact(for: completion, nowMs: nowMs), nowMs: nowMs)
+            return executions.apply(completion, nowMs: nowMs)
+        }
+    }
+
+    /// Registers an execution before its first heartbeat, durably first.
+    public func receive(_ registration: Registration, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
+        if executions.record(registration.executionID) == nil {
+            try await persist(.registered(
+                id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs, containerID: registration.containerID
+            ), nowMs: nowMs)
+        }
+        return executions.apply(registration, nowMs: nowMs)
+    }
+
+    private func fact(for completion: Completion, nowMs: Int64) -> ExecutionFact {
+        let existing = executions.record(completion.executionID)?.terminal
+        return .finished(
+            id: completion.executionID, status: completion.outcome, source: .completion, finishedAtMs: existing?.finishedAtMs ?? nowMs,
+            reason: completion.success ? nil : (completion.errorMessage ?? existing?.reason ?? TerminalInfo.completionFailureReason),
+            resultData: completion.resultData, errorMessage: completion.errorMessage
+        )
+    }
+
+    private func persist(_ fact: ExecutionFact, nowMs: Int64) async throws(StoreUnavailable) {
+        guard let store else { return }
+        do {
+            _ = try await store.append(fact.recordType, timeMs: nowMs, payload: fact.payload)
+        } catch {
+            throw StoreUnavailable(detail: "\(error)")
+        }
+    }
+}
+
+/// The store could not make a fact durable, so the request was not applied. Maps to HTTP 503.
+public struct StoreUnavailable: Error, Equatable, CustomStringConvertible {
+    public var detail: String
+    public var description: String { "Store unavailable, nothing was recorded; retry later (\(detail))" }
 }

@@ -4,35 +4,85 @@ import Synchronization
 ///
 /// Every operation is one short critical section; the caller passes the receive time, so the
 /// rules stay in the pure table and tests can drive time.
+///
+/// Terminal outcomes are made durable before they are applied (see ``CoordinatorNode``): while
+/// one is being written, it is *reserved* here, so a conflicting outcome arriving meanwhile is
+/// refused at once instead of being written too.
 public final class ExecutionRegistry: Sendable {
-    private let table = Mutex(ExecutionTable())
+    private struct State {
+        var table = ExecutionTable()
+        /// Terminal outcomes being made durable right now.
+        var reserved: [ExecutionID: ExecutionStatus] = [:]
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     public func apply(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
-        table.withLock { $0.apply(heartbeat, nowMs: nowMs) }
+        state.withLock { $0.table.apply(heartbeat, nowMs: nowMs) }
     }
 
     public func apply(_ completion: Completion, nowMs: Int64) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
-        table.withLock { $0.apply(completion, nowMs: nowMs) }
+        state.withLock { $0.table.apply(completion, nowMs: nowMs) }
     }
 
     public func apply(_ registration: Registration, nowMs: Int64) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
-        table.withLock { $0.apply(registration, nowMs: nowMs) }
+        state.withLock { $0.table.apply(registration, nowMs: nowMs) }
+    }
+
+    public func apply(fact: ExecutionFact) {
+        state.withLock { $0.table.apply(fact: fact) }
+    }
+
+    /// Applies a heartbeat only if it changes nothing durable: a `running` heartbeat for a
+    /// known running execution. Otherwise returns `nil` and changes nothing (the caller takes
+    /// the durable path). The event-loop fast path uses this.
+    public func refresh(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
+        state.withLock { state in
+            guard heartbeat.status == .running, state.reserved[heartbeat.executionID] == nil,
+                let record = state.table[heartbeat.executionID]
+            else { return nil }
+            if record.status.isTerminal {
+                return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat"))
+            }
+            return state.table.apply(heartbeat, nowMs: nowMs)
+        }
+    }
+
+    /// Reserves `outcome` for `id` while it is written to the store. Fails when the execution
+    /// already has, or is being given, a different terminal status.
+    /// - Returns: `false` when the same outcome is already final (nothing to write).
+    public func reserve(_ id: ExecutionID, outcome: ExecutionStatus, attempted: String) -> Result<Bool, ExecutionConflict> {
+        state.withLock { state in
+            if let record = state.table[id], record.status.isTerminal {
+                return record.status == outcome ? .success(false) : .failure(ExecutionConflict(executionID: id, status: record.status, attempted: attempted))
+            }
+            if let pending = state.reserved[id] {
+                return pending == outcome ? .success(true) : .failure(ExecutionConflict(executionID: id, status: pending, attempted: attempted))
+            }
+            state.reserved[id] = outcome
+            return .success(true)
+        }
+    }
+
+    /// Ends a reservation (after the outcome was applied, or its write failed).
+    public func release(_ id: ExecutionID) {
+        state.withLock { _ = $0.reserved.removeValue(forKey: id) }
     }
 
     public func record(_ id: ExecutionID) -> ExecutionRecord? {
-        table.withLock { $0[id] }
+        state.withLock { $0.table[id] }
     }
 
     public func page(status: ExecutionStatus?, after: ExecutionID?, limit: Int) -> (records: [ExecutionRecord], next: ExecutionID?) {
-        table.withLock { $0.page(status: status, after: after, limit: limit) }
+        state.withLock { $0.table.page(status: status, after: after, limit: limit) }
     }
 
-    public var counts: StatusCounts { table.withLock { $0.counts } }
+    public var counts: StatusCounts { state.withLock { $0.table.counts } }
 
     @discardableResult
     public func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> Int {
-        table.withLock { $0.expireFinished(olderThan: retentionMs, nowMs: nowMs) }
+        state.withLock { $0.table.expireFinished(olderThan: retentionMs, nowMs: nowMs) }
     }
 }

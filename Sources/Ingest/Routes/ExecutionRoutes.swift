@@ -17,7 +17,7 @@ enum ExecutionRoutes {
             let body = try await JSONBody.object(request, maxBytes: ctx.maxBodyBytes)
             let registration = try ctx.validation.registration(body)
             let now = ctx.nowMs()
-            switch ctx.node.executions.apply(registration, nowMs: now) {
+            switch try await MonitoringRoutes.durably({ () async throws(StoreUnavailable) in try await ctx.node.receive(registration, nowMs: now) }) {
             case .success(let outcome):
                 ctx.metrics.registrations.increment()
                 return MonitoringRoutes.ok(

@@ -11,8 +11,10 @@ import NIOHTTP1
 /// sequence; on one core that costs several times what parsing and applying a heartbeat does
 /// (`scripts/bench-ingest`). This handler sits right after NIO's HTTP/1 codec, before the
 /// conversion to HTTP types and Hummingbird (see ``IngestHTTP1Channel``), collects
-/// an eligible heartbeat's body, and runs exactly the same code as the Hummingbird route
-/// (``MonitoringRoutes/acceptHeartbeat(_:ctx:)``), so both paths give the same answers.
+/// an eligible heartbeat's body, validates it with the same code as the Hummingbird route, and
+/// answers it here when it only refreshes a known running execution
+/// (``MonitoringRoutes/refreshHeartbeat(_:ctx:)``). A heartbeat that registers an execution or
+/// reports a terminal status must be made durable first, so it is handed on to the route.
 ///
 /// Anything unusual is passed through untouched and Hummingbird answers it: other routes, a
 /// body without `Content-Length` or over the limit, a wrong content type, `Expect:
@@ -29,7 +31,8 @@ final class HeartbeatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private let ctx: IngestContext
     /// Requests handed to Hummingbird whose response has not finished yet.
     private var passedThroughInFlight = 0
-    /// The body of the heartbeat being collected, if the current request is ours.
+    /// The heartbeat being collected, if the current request is ours.
+    private var head: HTTPRequestHead?
     private var body: ByteBuffer?
 
     init(ctx: IngestContext) {
@@ -40,6 +43,7 @@ final class HeartbeatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             if passedThroughInFlight == 0, let length = eligibleLength(head) {
+                self.head = head
                 body = context.channel.allocator.buffer(capacity: length)
                 return
             }
@@ -49,9 +53,10 @@ final class HeartbeatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             guard body != nil else { return context.fireChannelRead(data) }
             body!.writeBuffer(&chunk)
         case .end:
-            guard let complete = body else { return context.fireChannelRead(data) }
+            guard let complete = body, let head else { return context.fireChannelRead(data) }
             body = nil
-            respond(context: context, body: complete)
+            self.head = nil
+            respond(context: context, head: head, body: complete)
         }
     }
 
@@ -71,11 +76,19 @@ final class HeartbeatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return length
     }
 
-    private func respond(context: ChannelHandlerContext, body: ByteBuffer) {
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let status: HTTPResponse.Status
         let bytes: ByteBuffer
         do throws(APIError) {
-            let (id, now) = try MonitoringRoutes.acceptHeartbeat(try JSONBody.object(body), ctx: ctx)
+            guard let (id, now) = try MonitoringRoutes.refreshHeartbeat(try JSONBody.object(body), ctx: ctx) else {
+                // It registers an execution or reports a terminal status: that must be durable
+                // first, which is the Hummingbird route's (async) job. Hand the whole request on.
+                passedThroughInFlight += 1
+                context.fireChannelRead(wrapInboundOut(.head(head)))
+                context.fireChannelRead(wrapInboundOut(.body(body)))
+                context.fireChannelRead(wrapInboundOut(.end(nil)))
+                return
+            }
             status = .ok
             bytes = ByteBuffer(string: MonitoringRoutes.okText(executionID: id, nowMs: now, extra: nil))
         } catch {

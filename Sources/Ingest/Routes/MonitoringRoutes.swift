@@ -13,8 +13,11 @@ enum MonitoringRoutes {
         routes.add("/api/v1/monitoring/heartbeat", .post)
         router.post("/api/v1/monitoring/heartbeat") { request, _ -> Response in
             let body = try await JSONBody.object(request, maxBytes: ctx.maxBodyBytes)
-            let (id, now) = try acceptHeartbeat(body, ctx: ctx)
-            return ok(executionID: id, nowMs: now, extra: nil)
+            let heartbeat = try ctx.validation.heartbeat(body)
+            let now = ctx.nowMs()
+            try settle(await durably { () async throws(StoreUnavailable) in try await ctx.node.receive(heartbeat, nowMs: now) }, ctx: ctx)
+            ctx.metrics.heartbeatsAccepted.increment()
+            return ok(executionID: heartbeat.executionID, nowMs: now, extra: nil)
         }
 
         routes.add("/api/v1/monitoring/completion", .post)
@@ -22,7 +25,7 @@ enum MonitoringRoutes {
             let body = try await JSONBody.object(request, maxBytes: ctx.maxBodyBytes)
             let completion = try ctx.validation.completion(body)
             let now = ctx.nowMs()
-            switch ctx.node.executions.apply(completion, nowMs: now) {
+            switch try await durably({ () async throws(StoreUnavailable) in try await ctx.node.receive(completion, nowMs: now) }) {
             case .success(let outcome):
                 ctx.metrics.completionsAccepted.increment()
                 ctx.logger.info(
@@ -43,18 +46,32 @@ enum MonitoringRoutes {
         }
     }
 
-    /// Validates and applies one heartbeat body: the whole heartbeat route, shared by the
-    /// Hummingbird route and the event-loop fast path (``HeartbeatFastPath``).
-    static func acceptHeartbeat(_ body: JSONObject, ctx: IngestContext) throws(APIError) -> (ExecutionID, Int64) {
+    /// The fast path's work: validates a heartbeat body and applies it if it only refreshes a
+    /// known running execution. `nil` means "needs the durable path": hand the request to the
+    /// Hummingbird route.
+    static func refreshHeartbeat(_ body: JSONObject, ctx: IngestContext) throws(APIError) -> (ExecutionID, Int64)? {
         let heartbeat = try ctx.validation.heartbeat(body)
         let now = ctx.nowMs()
-        switch ctx.node.executions.apply(heartbeat, nowMs: now) {
-        case .success:
-            ctx.metrics.heartbeatsAccepted.increment()
-            return (heartbeat.executionID, now)
-        case .failure(let conflict):
+        guard let result = ctx.node.executions.refresh(heartbeat, nowMs: now) else { return nil }
+        try settle(result, ctx: ctx)
+        ctx.metrics.heartbeatsAccepted.increment()
+        return (heartbeat.executionID, now)
+    }
+
+    /// Maps a conflict to 409.
+    static func settle<T>(_ result: Result<T, ExecutionConflict>, ctx: IngestContext) throws(APIError) {
+        if case .failure(let conflict) = result {
             ctx.metrics.conflicts.increment()
             throw APIError.conflict(conflict)
+        }
+    }
+
+    /// Runs a durable operation, mapping a store failure to 503.
+    static func durably<T>(_ operation: () async throws(StoreUnavailable) -> T) async throws(APIError) -> T {
+        do {
+            return try await operation()
+        } catch {
+            throw APIError(.serviceUnavailable, error.description)
         }
     }
 
