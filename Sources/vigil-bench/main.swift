@@ -22,6 +22,11 @@ case "store":
 case "store-crash-child":
     guard let dir = arguments.dropFirst().first else { fail("usage: vigil-bench store-crash-child DIR") }
     try await StoreCrashChild.run(directory: dir)
+case "store-full-child":
+    guard let dir = arguments.dropFirst().first, let limit = arguments.dropFirst(2).first.flatMap({ Int($0) }) else {
+        fail("usage: vigil-bench store-full-child DIR LIMIT_BYTES")
+    }
+    try await StoreFullChild.run(directory: dir, limitBytes: limit)
 default:
     fail("usage: vigil-bench bare-http PORT | memory COUNT | store DIR [RECORDS] | store-crash-child DIR")
 }

@@ -58,3 +58,29 @@ import Testing
         #expect(acknowledged.count > 1_000)
     }
 }
+
+/// A full disk (simulated with RLIMIT_FSIZE in a child process): the failing append is
+/// reported as an error, never as success, and leaves no partial record behind.
+@Suite struct FullDiskTests {
+    @Test func failedAppendIsAnErrorAndLeavesNothingBehind() throws {
+        let t = TemporaryStore()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
+        child.arguments = ["store-full-child", t.root, "65536"]
+        let out = Pipe()
+        child.standardOutput = out
+        try child.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        let lines = text.split(separator: "\n")
+        let acks = lines.compactMap { $0.hasPrefix("ack ") ? UInt64($0.dropFirst(4)) : nil }
+        let error = lines.first { $0.hasPrefix("error ") }.map(String.init) ?? ""
+        #expect(acks.count > 10)
+        #expect(error.contains("File too large"), "\(text.suffix(300))")
+        #expect(error.contains("/full/"), "the error names the file: \(error)")
+        let replay = try StoreReader(root: t.root).replay()
+        #expect(replay.damages.isEmpty, "\(replay.damages)")
+        #expect(replay.records.map(\.sequence) == acks)
+        #expect(t.bytes(t.segmentFiles("full")[0]).count <= 65_536)
+    }
+}
