@@ -34,6 +34,7 @@ public struct IngestServer: Sendable {
         MonitoringRoutes.add(to: router, routes: routes, context: ctx)
         ExecutionRoutes.add(to: router, routes: routes, context: ctx)
         HealthRoutes.add(to: router, routes: routes, context: ctx, metricsText: metricsText)
+        AdminRoutes.add(to: router, routes: routes, context: ctx)
         return router
     }
 

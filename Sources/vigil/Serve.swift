@@ -99,9 +99,12 @@ struct Serve: AsyncParsableCommand {
         let retention = RetentionService(
             registry: coordinator.executions, retentionS: configuration.executions.retentionS, logger: logger
         )
+        // Until gossip membership is wired in, a node sees only itself: it sweeps when it alone
+        // is a majority of the configured nodes (a one-node cluster).
+        let sweeper = SweepService(node: coordinator, membership: StandaloneMembership(me: node), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: retention)],
+                services: [.init(service: app), .init(service: retention), .init(service: sweeper)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

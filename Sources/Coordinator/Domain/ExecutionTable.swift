@@ -149,6 +149,19 @@ public struct ExecutionTable: Sendable {
         }
     }
 
+    /// Shows the sweep's strike counts on running executions; every other running execution
+    /// has none.
+    public mutating func setStrikes(_ strikes: [ExecutionID: Int]) {
+        for record in records.values where record.status == .running {
+            let wanted = UInt8(clamping: strikes[record.id] ?? 0)
+            if record.strikes != wanted {
+                var changed = record
+                changed.strikes = wanted
+                replace(changed)
+            }
+        }
+    }
+
     /// Forgets terminal executions that finished more than `retentionMs` before `nowMs`.
     /// Returns how many were dropped.
     @discardableResult

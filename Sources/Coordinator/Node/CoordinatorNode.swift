@@ -16,6 +16,8 @@ public final class CoordinatorNode: Sendable {
     public let startedAt: ContinuousClock.Instant
     /// The shared store; `nil` runs the node in memory only (tests).
     public let store: FileStore?
+    /// Pause flag, leadership and last-sweep figures.
+    public let sweep = SweepControl()
 
     /// - Throws: ``ConfigurationError`` when `id` is not a configured node or the time zone is unknown.
     public init(id: String, configuration: VigilConfiguration, store: FileStore? = nil) throws(ConfigurationError) {
@@ -40,12 +42,49 @@ public final class CoordinatorNode: Sendable {
         guard let store else { return (0, []) }
         let restored = try store.restore()
         var facts = 0
+        var highestTerm: UInt64 = 0
         for record in restored.records {
-            guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { continue }
-            executions.apply(fact: fact)
-            facts += 1
+            highestTerm = max(highestTerm, record.term)
+            switch record.type {
+            case .pauseFlag:
+                sweep.setPaused(record.payload.first == 1)
+            default:
+                guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { continue }
+                executions.apply(fact: fact)
+                facts += 1
+            }
         }
+        sweep.update { $0.term = max($0.term, highestTerm) }
         return (facts, restored.damages)
+    }
+
+    /// Pauses or resumes sweeping, durably (seed 002's `/admin/heartbeat/stop|start`).
+    public func setSweepPaused(_ paused: Bool, wallMs: Int64) async throws(StoreUnavailable) {
+        if let store {
+            do {
+                _ = try await store.append(.pauseFlag, term: sweep.status.term, timeMs: wallMs, payload: [paused ? 1 : 0])
+            } catch {
+                throw StoreUnavailable(detail: "\(error)")
+            }
+        }
+        sweep.setPaused(paused)
+    }
+
+    /// Marks a running execution FAILED by the sweep, durably first. Returns `false` when it was
+    /// no longer running (finished meanwhile) or the store refused.
+    public func markFailed(_ id: ExecutionID, reason: String, term: UInt64, wallMs: Int64) async -> Bool {
+        guard case .success(true) = executions.reserve(id, outcome: .failed, attempted: "failure mark") else { return false }
+        defer { executions.release(id) }
+        let fact = ExecutionFact.finished(id: id, status: .failed, source: .sweep, finishedAtMs: wallMs, reason: reason, resultData: nil, errorMessage: nil)
+        if let store {
+            do {
+                _ = try await store.append(fact.recordType, term: term, timeMs: wallMs, payload: fact.payload)
+            } catch {
+                return false
+            }
+        }
+        executions.apply(fact: fact)
+        return true
     }
 
     /// Takes a heartbeat: in memory for a known running execution; durably first when it

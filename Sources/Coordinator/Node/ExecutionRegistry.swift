@@ -71,6 +71,18 @@ public final class ExecutionRegistry: Sendable {
         state.withLock { _ = $0.reserved.removeValue(forKey: id) }
     }
 
+    /// Sets the sweep's strike counts on running executions (for display); others go to zero.
+    public func setStrikes(_ strikes: [ExecutionID: Int]) {
+        state.withLock { $0.table.setStrikes(strikes) }
+    }
+
+    /// Running executions with what the sweeper needs: id and newest heartbeat time.
+    public func runningSnapshot() -> [(id: ExecutionID, lastHeartbeatMs: Int64?)] {
+        state.withLock { state in
+            state.table.allRecords.compactMap { $0.status == .running && state.reserved[$0.id] == nil ? ($0.id, $0.lastHeartbeatMs) : nil }
+        }
+    }
+
     public func record(_ id: ExecutionID) -> ExecutionRecord? {
         state.withLock { $0.table[id] }
     }

@@ -4,12 +4,13 @@ import Metrics
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Store
 
 /// Seed 002's health endpoints: `/health` (cheap liveness), `/health/detailed` and
 /// `/health/service/{name}`; and `/metrics` for Prometheus.
 enum HealthRoutes {
     /// Services `/health/service/{name}` knows. `main_service` is seed 002's name for the API.
-    static let services = ["main_service", "http_api", "executions"]
+    static let services = ["main_service", "http_api", "executions", "sweeper", "store"]
 
     static func add(
         to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext,
@@ -31,6 +32,7 @@ enum HealthRoutes {
                 "uptime_s": .double((ctx.node.uptimeSeconds * 1000).rounded() / 1000),
                 "timestamp": .int(ctx.nowMs() / 1000),
                 "executions": countsJSON(counts),
+                "sweep": AdminRoutes.status(ctx),
                 "services": .object(JSONObject(services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) })),
             ])
             return ExecutionRoutes.json(body)
@@ -75,6 +77,13 @@ enum HealthRoutes {
         switch name {
         case "executions":
             .object(["status": .string("ok"), "detail": countsJSON(ctx.node.executions.counts)])
+        case "sweeper":
+            .object(["status": .string(ctx.node.sweep.status.degraded == nil ? "ok" : "degraded"), "detail": AdminRoutes.status(ctx)])
+        case "store":
+            .object([
+                "status": .string(ctx.node.store == nil ? "disabled" : "ok"),
+                "detail": .string(ctx.node.store.map { "\($0.root) (node files: \($0.root)/\($0.node))" } ?? "running in memory only"),
+            ])
         default:
             .object(["status": .string("ok"), "detail": .string("answering on this node")])
         }

@@ -1,0 +1,33 @@
+/// The words of a failure mark: which rule fired, on what evidence, by whom. Seed 000's
+/// reason ("任务连续心跳超时 {count} 次，已失联") in English, with everything needed to check it.
+enum FailureReason {
+    static func text(
+        mark: SweepMark, record: ExecutionRecord?, rule: SweepRule, leader: String, term: UInt64, timestamps: TimestampFormatter
+    ) -> String {
+        var parts: [String] = []
+        switch mark.rule {
+        case .stale:
+            parts.append("Heartbeat timed out \(mark.strikes) consecutive checks (timeout \(seconds(rule.heartbeatTimeoutMs)) s, check every \(seconds(rule.checkIntervalMs)) s); lost")
+        case .neverHeartbeated:
+            parts.append("Never heartbeated within \(seconds(rule.heartbeatTimeoutMs)) s of registration; lost")
+        }
+        if let record {
+            if let last = record.lastHeartbeatMs {
+                var evidence = "last heartbeat received \(timestamps.iso8601(unixMs: last))"
+                if let client = record.clientTimestamp { evidence += " (client time \(timestamps.iso8601(unixMs: client * 1000)))" }
+                parts.append(evidence)
+            }
+            parts.append("registered \(timestamps.iso8601(unixMs: record.registeredAtMs))")
+            if let progress = record.progress { parts.append("last progress \(JSONValue.object(progress.object).jsonText)") }
+        }
+        if !mark.strikeTimesMs.isEmpty {
+            parts.append("strikes at " + mark.strikeTimesMs.map { timestamps.iso8601(unixMs: $0) }.joined(separator: ", "))
+        }
+        parts.append("marked by leader \(leader), term \(term)")
+        return parts.joined(separator: "; ")
+    }
+
+    private static func seconds(_ ms: Int64) -> String {
+        ms % 1000 == 0 ? String(ms / 1000) : String(Double(ms) / 1000)
+    }
+}

@@ -1,0 +1,19 @@
+/// What the sweep needs to know about the cluster. Gossip provides it; a node alone (or in
+/// tests) uses ``StandaloneMembership``.
+public protocol MembershipSource: Sendable {
+    /// Configured nodes this node considers alive, itself included.
+    func aliveNodes() -> Set<String>
+    /// The highest leadership term seen from peers.
+    func highestTermSeen() -> UInt64
+    /// Whether this node has synced its tables with every alive peer since `sinceMs` (monotonic).
+    func syncedWithAlivePeers() -> Bool
+}
+
+/// Membership when nothing else is known: only this node is alive.
+public struct StandaloneMembership: MembershipSource {
+    public let me: String
+    public init(me: String) { self.me = me }
+    public func aliveNodes() -> Set<String> { [me] }
+    public func highestTermSeen() -> UInt64 { 0 }
+    public func syncedWithAlivePeers() -> Bool { true }
+}
