@@ -120,6 +120,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "vigilTests",
+            dependencies: ["vigil", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VigilCodecTests", dependencies: ["VigilCodec"], swiftSettings: swiftSettings),
         .testTarget(name: "GossipTests", dependencies: ["Gossip"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),

@@ -35,6 +35,7 @@ public struct IngestServer: Sendable {
         ExecutionRoutes.add(to: router, routes: routes, context: ctx)
         HealthRoutes.add(to: router, routes: routes, context: ctx, metricsText: metricsText)
         AdminRoutes.add(to: router, routes: routes, context: ctx)
+        MarksRoutes.add(to: router, routes: routes, context: ctx)
         return router
     }
 

@@ -9,7 +9,7 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Heartbeat monitoring for long-running jobs, on a cluster of coordinator nodes.",
-        subcommands: [Serve.self, StoreCommand.self]
+        subcommands: [Serve.self, Status.self, Executions.self, Execution.self, Marks.self, Pause.self, Resume.self, Beat.self, StoreCommand.self]
     )
 
     /// Sizes NIO's event loop group before anything uses it.
@@ -17,7 +17,25 @@ struct Vigil: AsyncParsableCommand {
         // One event loop per CPU this process may actually run on (taskset, cpusets), not per
         // CPU in the machine: extra loops on a pinned core only add context switches.
         NIOSingletons.groupLoopCountSuggestion = CPUAffinity.usableCPUCount
-        await main(nil)
+        do {
+            var command = try await asyncParseAsRoot(nil)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await runAsync(&asyncCommand)
+            } else {
+                try command.run()
+            }
+        } catch {
+            // Usage errors exit with 2 (ArgumentParser's default is 64); everything else as usual.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
+    private static func runAsync(_ command: inout some AsyncParsableCommand) async throws {
+        try await command.run()
     }
 }
 

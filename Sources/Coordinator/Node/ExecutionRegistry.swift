@@ -83,6 +83,12 @@ public final class ExecutionRegistry: Sendable {
         }
     }
 
+    /// Executions the sweep marked FAILED, newest first.
+    public func failureMarks(limit: Int) -> [ExecutionRecord] {
+        let marked = state.withLock { $0.table.allRecords.filter { $0.terminal?.source == .sweep } }
+        return Array(marked.sorted { ($0.terminal!.finishedAtMs, $0.id) > ($1.terminal!.finishedAtMs, $1.id) }.prefix(limit))
+    }
+
     public func record(_ id: ExecutionID) -> ExecutionRecord? {
         state.withLock { $0.table[id] }
     }
