@@ -7,12 +7,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The gossip cores and their simulations run optimized even in debug builds: the test suite
+/// simulates hours of cluster time, which takes seconds optimized and minutes unoptimized.
+let optimizedInDebug: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "vigil",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
+        .executable(name: "vigil-gossip-bench", targets: ["vigil-gossip-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -48,8 +53,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: optimizedInDebug
         ),
         .target(
             name: "Store",
@@ -120,13 +126,37 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "vigil-gossip-bench",
+            dependencies: [
+                "Gossip",
+                "VigilCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "vigilTests",
             dependencies: ["vigil", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilCodecTests", dependencies: ["VigilCodec"], swiftSettings: swiftSettings),
-        .testTarget(name: "GossipTests", dependencies: ["Gossip"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GossipTests",
+            dependencies: [
+                "Gossip",
+                "VigilCodec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: optimizedInDebug
+        ),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinatorTests",

@@ -1,0 +1,260 @@
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The UDP shell around ``GossipNode``: a ServiceLifecycle `Service` that binds a datagram socket
+/// with SwiftNIO, feeds the core received datagrams and ticks from an injected clock, and carries
+/// out its actions (send, publish, count). All protocol decisions live in the core.
+///
+/// On graceful shutdown the node tells its peers it leaves, then closes the socket.
+public final class GossipService<C: Clock>: Service, Sendable where C.Duration == Duration {
+    public let configuration: GossipConfiguration
+    let codec: WireCodec
+    let clock: C
+    let start: C.Instant
+    let logger: Logger
+    let metrics: GossipMetrics
+    let state: Mutex<State>
+    let eventContinuation: AsyncStream<GossipEvent>.Continuation
+
+    /// Changes of membership and replica, in order. Unbounded: consume it.
+    public let events: AsyncStream<GossipEvent>
+
+    struct State: Sendable {
+        var core: GossipNode
+        var rng: SplitMix64
+        var bound: PeerAddress?
+        var boundWaiters: [CheckedContinuation<PeerAddress, Never>] = []
+        var keyMismatchReported: Set<String> = []
+        var suspicionsRaised = 0
+        var suspicionsRefuted = 0
+        var addresses: [PeerAddress: SocketAddress] = [:]
+    }
+
+    /// - Throws: ``GossipConfigurationError`` when a key or setting is unusable.
+    public init(
+        configuration: GossipConfiguration,
+        clock: C = ContinuousClock(),
+        logger: Logger = Logger(label: "vigil.gossip"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) throws(GossipConfigurationError) {
+        var settings = configuration.settings
+        settings.sealed = !configuration.keys.isEmpty
+        try settings.validate()
+        guard configuration.identity.id.utf8.count <= NodeIdentity.maxIDBytes, !configuration.identity.id.isEmpty else {
+            throw GossipConfigurationError(code: .invalidSetting, detail: "node id must be 1...\(NodeIdentity.maxIDBytes) bytes")
+        }
+        let keyring = configuration.keys.isEmpty ? nil : try GossipKeyring(base64Keys: configuration.keys, cipher: configuration.cipher)
+        self.configuration = configuration
+        self.codec = WireCodec(cluster: ClusterID(name: configuration.clusterName), keyring: keyring, maxDatagramBytes: settings.maxDatagramBytes)
+        self.clock = clock
+        self.start = clock.now
+        self.logger = logger
+        self.metrics = GossipMetrics(factory: metricsFactory)
+        let core = GossipNode(identity: configuration.identity, seeds: configuration.seeds, settings: settings, now: .zero)
+        var seed = SystemRandomNumberGenerator()
+        self.state = Mutex(State(core: core, rng: SplitMix64(seed: seed.next())))
+        (self.events, self.eventContinuation) = AsyncStream.makeStream(of: GossipEvent.self)
+    }
+
+    // MARK: Application API
+
+    /// Writes `value` under `key` in this node's own table; it reaches peers within a few rounds.
+    ///
+    /// - Throws: ``GossipError`` when the value is larger than the node's `maxValueBytes`.
+    public func set(key: EntryKey, value: [UInt8], stamp: Int64) throws(GossipError) {
+        let now = moment()
+        let change = try state.withLock { state throws(GossipError) in try state.core.set(key: key, value: value, stamp: stamp, now: now) }
+        eventContinuation.yield(.replica(change))
+    }
+
+    /// Deletes `key` from this node's own table (a tombstone, purged after the horizon).
+    public func delete(key: EntryKey, stamp: Int64) {
+        let now = moment()
+        if let change = state.withLock({ $0.core.delete(key: key, stamp: stamp, now: now) }) {
+            eventContinuation.yield(.replica(change))
+        }
+    }
+
+    /// The largest value ``set(key:value:stamp:)`` accepts.
+    public var maxValueBytes: Int { state.withLock { $0.core.maxValueBytes } }
+
+    /// Every known member except this node, sorted by id.
+    public func members() -> [Member] { state.withLock { $0.core.membership.sortedMembers } }
+
+    /// This node's own identity and incarnation.
+    public var me: NodeIdentity { configuration.identity }
+
+    /// The origins held (this node included).
+    public func origins() -> [NodeIdentity] { state.withLock { $0.core.replica.origins } }
+
+    /// The entries of origin `id` (tombstones included).
+    public func entries(of id: String) -> [EntryKey: VersionedValue] { state.withLock { $0.core.replica.entries(of: id) } }
+
+    /// The bound address (waits until the socket is bound).
+    public func boundAddress() async -> PeerAddress {
+        await withCheckedContinuation { continuation in
+            let bound = state.withLock { state -> PeerAddress? in
+                if let bound = state.bound { return bound }
+                state.boundWaiters.append(continuation)
+                return nil
+            }
+            if let bound { continuation.resume(returning: bound) }
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        let bind = configuration.bindAddress
+        let capacity = max(2048, codec.maxDatagramBytes + 1)
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: capacity))
+            .bind(host: bind.host, port: Int(bind.port)) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let local = channel.channel.localAddress
+        let bound = PeerAddress(host: local?.ipAddress ?? bind.host, port: UInt16(local?.port ?? Int(bind.port)))
+        let advertised = configuration.advertisedAddress ?? bound
+        let waiters = state.withLock { state in
+            state.bound = bound
+            state.core.setAddress(advertised)
+            defer { state.boundWaiters = [] }
+            return state.boundWaiters
+        }
+        for waiter in waiters { waiter.resume(returning: bound) }
+        logger.info("gossip listening", metadata: ["gossip.address": "\(bound)", "gossip.node": "\(configuration.identity)"])
+
+        try await channel.executeThenClose { inbound, outbound in
+            let startActions = self.state.withLock { $0.core.start(now: self.moment()) }
+            await self.perform(startActions, outbound: outbound)
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await self.tickLoop(outbound: outbound) }
+                        group.addTask {
+                            for try await envelope in inbound {
+                                await self.receive(envelope, outbound: outbound)
+                            }
+                        }
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
+            } catch is CancellationError {
+                // Graceful shutdown or cancellation: fall through.
+            }
+            // Graceful shutdown cancels only the loops: say goodbye. A cancelled task stops
+            // without one, like a crash (peers then detect it as dead).
+            guard !Task.isCancelled else { return }
+            let leave = self.state.withLock { $0.core.leave(now: self.moment()) }
+            await self.perform(leave, outbound: outbound)
+        }
+        eventContinuation.finish()
+    }
+
+    // MARK: Internals
+
+    func moment() -> Moment {
+        Moment(nanoseconds: start.duration(to: clock.now).nanoseconds)
+    }
+
+    private func tickLoop(outbound: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>) async throws {
+        let cap = configuration.settings.interval / 4
+        while !Task.isCancelled {
+            let wake = state.withLock { $0.core.nextWakeUp }
+            let now = moment()
+            let delay = min(max(.zero, wake - now), cap)
+            if delay > .zero { try await clock.sleep(until: start.advanced(by: .nanoseconds(now.nanoseconds) + delay), tolerance: nil) }
+            let actions = state.withLock { state in
+                let now = moment()
+                return state.core.tick(now: now, using: &state.rng)
+            }
+            await perform(actions, outbound: outbound)
+            recordGauges()
+        }
+    }
+
+    private func receive(_ envelope: AddressedEnvelope<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>) async {
+        let bytes = Array(envelope.data.readableBytesView)
+        metrics.packetsIn.increment()
+        metrics.bytesIn.increment(by: bytes.count)
+        let from = PeerAddress(host: envelope.remoteAddress.ipAddress ?? "?", port: UInt16(envelope.remoteAddress.port ?? 0))
+        let packet: Packet
+        do {
+            packet = try codec.decode(bytes)
+        } catch {
+            drop(error.reason, from: from, sender: error.sender)
+            return
+        }
+        let actions = state.withLock { state in
+            state.core.receive(packet, from: from, now: moment(), using: &state.rng)
+        }
+        await perform(actions, outbound: outbound)
+    }
+
+    private func drop(_ reason: DropReason, from: PeerAddress, sender: NodeIdentity?) {
+        metrics.drops[reason]?.increment()
+        logger.debug("gossip datagram dropped", metadata: ["gossip.peer": "\(from)", "gossip.sender": "\(sender.map(\.description) ?? "-")", "gossip.reason": "\(reason)"])
+        guard reason == .keyMismatch || reason == .unsealed || reason == .unexpectedSeal, let sender else { return }
+        let first = state.withLock { $0.keyMismatchReported.insert(sender.id).inserted }
+        guard first else { return }
+        logger.info(
+            "gossip peer uses a different cluster key: its datagrams are dropped until gossip.key matches on both nodes",
+            metadata: ["gossip.peer": "\(sender.id)", "gossip.address": "\(from)", "gossip.reason": "\(reason)"]
+        )
+        eventContinuation.yield(.keyMismatch(peer: sender, address: from))
+    }
+
+    private func perform(_ actions: [GossipAction], outbound: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>) async {
+        for action in actions {
+            switch action {
+            case .send(let packet, let address):
+                let datagram = codec.encode(packet)
+                guard let remote = socketAddress(address) else { continue }
+                metrics.packetsOut.increment()
+                metrics.bytesOut.increment(by: datagram.count)
+                do {
+                    try await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: datagram)))
+                } catch {
+                    logger.debug("gossip send failed", metadata: ["gossip.peer": "\(address)", "error": "\(error)"])
+                }
+            case .memberChanged(let change):
+                logger.debug("gossip member changed", metadata: ["gossip.peer": "\(change.member.identity)", "gossip.state": "\(change.member.status)"])
+                eventContinuation.yield(.member(change))
+            case .replicaChanged(let change):
+                eventContinuation.yield(.replica(change))
+            case .dropped(let reason, let from, let sender):
+                drop(reason, from: from, sender: sender)
+            }
+        }
+    }
+
+    private func socketAddress(_ address: PeerAddress) -> SocketAddress? {
+        if let cached = state.withLock({ $0.addresses[address] }) { return cached }
+        let resolved = (try? SocketAddress(ipAddress: address.host, port: Int(address.port)))
+            ?? (try? SocketAddress.makeAddressResolvingHost(address.host, port: Int(address.port)))
+        if let resolved { state.withLock { $0.addresses[address] = resolved } }
+        return resolved
+    }
+
+    private func recordGauges() {
+        let (membership, lag, raised, refuted) = state.withLock { state in
+            let membership = state.core.membership
+            let raised = membership.suspicionsRaised - state.suspicionsRaised
+            let refuted = membership.suspicionsRefuted - state.suspicionsRefuted
+            state.suspicionsRaised = membership.suspicionsRaised
+            state.suspicionsRefuted = membership.suspicionsRefuted
+            return (membership, state.core.replica.versionLag(), raised, refuted)
+        }
+        if raised > 0 { metrics.suspicionsRaised.increment(by: raised) }
+        if refuted > 0 { metrics.suspicionsRefuted.increment(by: refuted) }
+        metrics.record(membership: membership, lag: lag)
+    }
+}
