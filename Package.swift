@@ -100,6 +100,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "Ingest",
+                "Gossip",
                 "Coordinator",
                 "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -36,6 +36,7 @@ public struct IngestServer: Sendable {
         HealthRoutes.add(to: router, routes: routes, context: ctx, metricsText: metricsText)
         AdminRoutes.add(to: router, routes: routes, context: ctx)
         MarksRoutes.add(to: router, routes: routes, context: ctx)
+        ClusterRoutes.add(to: router, routes: routes, context: ctx)
         return router
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Gossip
 import Hummingbird
 import Ingest
 import Logging
@@ -96,6 +97,29 @@ struct Serve: AsyncParsableCommand {
             // One stable line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))
         }
+        let gossipMembership: GossipMembership<ContinuousClock>
+        do {
+            let generation = try await coordinator.claimGeneration(wallMs: WallClock.unixMs())
+            let me = try configuration.node(node)
+            var settings = GossipSettings()
+            settings.interval = .milliseconds(Int64(configuration.gossip.intervalS * 1000))
+            settings.fanout = configuration.gossip.fanout
+            settings.maxDatagramBytes = configuration.gossip.maxDatagramBytes
+            let gossip = try GossipService(
+                configuration: GossipConfiguration(
+                    clusterName: configuration.cluster, identity: NodeIdentity(id: node, generation: generation),
+                    bindAddress: PeerAddress(host: me.gossip.host, port: UInt16(me.gossip.port)),
+                    seeds: configuration.nodes.filter { $0.id != node }.map { PeerAddress(host: $0.gossip.host, port: UInt16($0.gossip.port)) },
+                    keys: configuration.gossip.keys, settings: settings
+                ),
+                logger: logger
+            )
+            gossipMembership = GossipMembership(gossip: gossip, me: node, configured: configuration.nodes.map(\.id), logger: logger)
+            coordinator.attach(cluster: gossipMembership)
+        } catch {
+            FileHandle.standardError.write(Data("vigil: cannot start gossip: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let retention = RetentionService(
             registry: coordinator.executions, retentionS: configuration.executions.retentionS, logger: logger
         )
@@ -104,7 +128,10 @@ struct Serve: AsyncParsableCommand {
         let sweeper = SweepService(node: coordinator, membership: StandaloneMembership(me: node), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: retention), .init(service: sweeper)],
+                services: [
+                    .init(service: app), .init(service: retention), .init(service: sweeper),
+                    .init(service: gossipMembership.gossip), .init(service: gossipMembership),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

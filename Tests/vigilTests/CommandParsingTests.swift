@@ -26,6 +26,8 @@ import Testing
         let marks = try #require(try Vigil.parseAsRoot(["marks", "--store", "data/store"]) as? Marks)
         #expect(marks.store == "data/store")
         #expect(try Vigil.parseAsRoot(["pause"]) is Pause)
+        let members = try #require(try Vigil.parseAsRoot(["members", "--format", "json"]) as? Members)
+        #expect(members.options.format == .json)
         #expect(try Vigil.parseAsRoot(["resume", "--node", "127.0.0.1:8002"]) is Resume)
         let beat = try #require(try Vigil.parseAsRoot(["beat", "--execution-id", "550e8400-e29b-41d4-a716-446655440000", "--status", "completed", "--progress", "{\"percentage\":100}"]) as? Beat)
         #expect(beat.status == "completed")

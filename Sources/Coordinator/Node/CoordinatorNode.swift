@@ -1,5 +1,7 @@
 import Logging
 import Store
+import Synchronization
+import VigilCodec
 
 /// One coordinator node: its identity, settings and state. The HTTP front (`Ingest`) and,
 /// later, gossip and the sweeper all work through this object.
@@ -18,6 +20,34 @@ public final class CoordinatorNode: Sendable {
     public let store: FileStore?
     /// Pause flag, leadership and last-sweep figures.
     public let sweep = SweepControl()
+    /// Membership as gossip sees it, once attached.
+    private let clusterView = Mutex<(any ClusterView)?>(nil)
+    /// This node's highest generation found in the store.
+    private let storedGeneration = Mutex<UInt64>(0)
+
+    /// Attaches the gossip membership the cluster endpoints show.
+    public func attach(cluster: any ClusterView) {
+        clusterView.withLock { $0 = cluster }
+    }
+
+    public var cluster: (any ClusterView)? { clusterView.withLock { $0 } }
+
+    /// Takes the next generation for this start (one more than any in the store) and makes it
+    /// durable, so a restarted node always outranks its previous incarnation in gossip.
+    public func claimGeneration(wallMs: Int64) async throws(StoreUnavailable) -> UInt64 {
+        let generation = storedGeneration.withLock { $0 } + 1
+        if let store {
+            var payload: [UInt8] = []
+            Varint.append(generation, to: &payload)
+            do {
+                _ = try await store.append(.generation, timeMs: wallMs, payload: payload)
+            } catch {
+                throw StoreUnavailable(detail: "\(error)")
+            }
+        }
+        storedGeneration.withLock { $0 = generation }
+        return generation
+    }
 
     /// - Throws: ``ConfigurationError`` when `id` is not a configured node or the time zone is unknown.
     public init(id: String, configuration: VigilConfiguration, store: FileStore? = nil) throws(ConfigurationError) {
@@ -48,6 +78,9 @@ public final class CoordinatorNode: Sendable {
             switch record.type {
             case .pauseFlag:
                 sweep.setPaused(record.payload.first == 1)
+            case .generation where record.node == id:
+                var reader = ByteReader(record.payload[...])
+                if let generation = reader.readVarint() { storedGeneration.withLock { $0 = max($0, generation) } }
             default:
                 guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { continue }
                 executions.apply(fact: fact)

@@ -161,7 +161,8 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
 
     // MARK: Internals
 
-    func moment() -> Moment {
+    /// Now on the service's timeline (the one ``Member/lastHeard`` uses).
+    public func moment() -> Moment {
         Moment(nanoseconds: start.duration(to: clock.now).nanoseconds)
     }
 

@@ -204,3 +204,24 @@ struct Beat: AsyncParsableCommand {
         }
     }
 }
+
+/// `vigil members`: one aligned line per member, as the asked node's gossip sees it.
+struct Members: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List cluster members: id, addresses, state, incarnation, generation, last seen; the leader is marked.")
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        try await reportingFailures { () async throws(NodeClient.Failure) in
+            let list = try await options.client().get("/api/v1/cluster/members")
+            if options.format == .json { return print(list.jsonText) }
+            let leader = list["leader"]
+            let rows = (list["members"]?.arrayValue ?? []).map { m -> [String] in
+                let id = Output.text(m["id"]) + (m["id"] == leader ? " *" : "") + (m["self"] == .bool(true) ? " (this node)" : "")
+                let seen = m["last_seen_s"]?.numberValue.map { String(format: "%.1fs ago", $0) } ?? "-"
+                return [id, Output.text(m["gossip"]), Output.text(m["http"]), Output.colored(Output.text(m["state"])), Output.text(m["incarnation"]), Output.text(m["generation"]), seen]
+            }
+            print(Output.table(["NODE", "GOSSIP", "HTTP", "STATE", "INCARNATION", "GENERATION", "LAST SEEN"], rows))
+            print("leader: \(Output.text(leader)) (* above), term \(Output.text(list["term"])), quorum \(Output.text(list["quorum"]))")
+        }
+    }
+}
