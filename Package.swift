@@ -158,10 +158,10 @@ let package = Package(
             ],
             swiftSettings: optimizedInDebug
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "VigilCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "Store", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Coordinator", "Store", "VigilCodec", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

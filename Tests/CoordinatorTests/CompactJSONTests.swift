@@ -1,5 +1,6 @@
 import Coordinator
 import Testing
+import VigilCodec
 
 @Suite struct CompactJSONTests {
     static let seedProgress: JSONValue = .object([

@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import Testing
+import VigilCodec
 
 /// A child process appends and prints each acknowledged sequence number; it is SIGKILLed at
 /// random moments, 200 times; after each kill every acknowledged record must be there, the

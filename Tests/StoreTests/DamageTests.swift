@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import Testing
+import VigilCodec
 
 @Suite struct DamageTests {
     /// Writes `count` records for node n1 and returns the segment file and each record's start.
@@ -102,17 +103,5 @@ import Testing
 
     @Test func missingStoreDirectoryIsAClearError() {
         #expect(throws: StoreError.self) { try StoreReader(root: "/nonexistent/vigil-store").replay() }
-    }
-}
-
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

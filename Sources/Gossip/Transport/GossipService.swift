@@ -1,3 +1,4 @@
+import VigilCodec
 import Logging
 import Metrics
 import NIOCore

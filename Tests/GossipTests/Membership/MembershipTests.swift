@@ -1,3 +1,4 @@
+import VigilCodec
 import Gossip
 import Testing
 

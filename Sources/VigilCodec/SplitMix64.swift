@@ -1,4 +1,5 @@
-/// A small seeded generator (SplitMix64) for deterministic peer choice in tests and simulations.
+/// A small seeded generator (SplitMix64): deterministic peer choice in simulations, and seeded
+/// inputs in tests (fuzzing, damage tables) so that a failure replays.
 ///
 /// Cores never create randomness; they take `using: inout some RandomNumberGenerator`. The UDP
 /// shell seeds one of these from the system generator, tests from a fixed seed so a failure replays.
