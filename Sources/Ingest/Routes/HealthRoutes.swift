@@ -33,6 +33,7 @@ enum HealthRoutes {
                 "timestamp": .int(ctx.nowMs() / 1000),
                 "executions": countsJSON(counts),
                 "sweep": AdminRoutes.status(ctx),
+                "gossip": gossipJSON(ctx),
                 "services": .object(JSONObject(services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) })),
             ])
             return ExecutionRoutes.json(body)
@@ -64,6 +65,17 @@ enum HealthRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: metricsText()))
             )
         }
+    }
+
+    /// Members by state as this node's gossip sees them.
+    static func gossipJSON(_ ctx: IngestContext) -> JSONValue {
+        guard let members = ctx.node.cluster?.memberList() else { return .object(["status": .string("disabled")]) }
+        var byState: [String: Int64] = ["alive": 0, "suspect": 0, "dead": 0, "left": 0]
+        for member in members { byState[member.state, default: 0] += 1 }
+        return .object([
+            "status": .string("ok"), "members": .int(Int64(members.count)),
+            "alive": .int(byState["alive"]!), "suspect": .int(byState["suspect"]!), "dead": .int(byState["dead"]!), "left": .int(byState["left"]!),
+        ])
     }
 
     static func countsJSON(_ counts: StatusCounts) -> JSONValue {
