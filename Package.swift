@@ -138,9 +138,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "vigilTests",
-            dependencies: ["vigil", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["vigil", "VigilTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilCodecTests", dependencies: ["VigilCodec"], swiftSettings: swiftSettings),
@@ -168,6 +169,7 @@ let package = Package(
             name: "IngestTests",
             dependencies: [
                 "Ingest",
+                "VigilTestSupport",
                 "Coordinator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import VigilTestSupport
 
 /// Runs the built `vigil serve` as a real process and talks to it over a real socket, the way
 /// the seed 004 container does (a Python `requests` client).
@@ -107,52 +108,4 @@ import Testing
         #expect(lines.count == 1, "\(stderr)")
         #expect(stderr.contains("executions.max_strikes"))
     }
-}
-
-/// A child `vigil serve` process, ended by PID.
-final class RunningServer: @unchecked Sendable {
-    let process = Process()
-    private let output = Pipe()
-
-    init(binary: URL, arguments: [String]) throws {
-        process.executableURL = binary
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    /// Reads stdout until the "listening on" line and returns the base URL.
-    func waitForURL(timeout: Duration) async throws -> String {
-        let handle = output.fileHandleForReading
-        let deadline = ContinuousClock.now + timeout
-        var text = ""
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                guard process.isRunning else { break }
-                try await Task.sleep(for: .milliseconds(20))
-                continue
-            }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(of: "\n") {
-                return String(text[range.upperBound..<end])
-            }
-        }
-        throw ServerError(message: "server did not report its address; output: \(text)")
-    }
-
-    func terminate(timeout: Duration) async throws -> Int32 {
-        process.terminate()  // SIGTERM
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        guard !process.isRunning else { throw ServerError(message: "server ignored SIGTERM") }
-        return process.terminationStatus
-    }
-
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    struct ServerError: Error { var message: String }
 }
