@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordinator
 import Foundation
 import Store
 
@@ -33,13 +34,15 @@ struct StoreCommand: AsyncParsableCommand {
             let damaged = reports.contains { !$0.damages.isEmpty }
             switch format {
             case .json:
-                let files = reports.map { report -> String in
-                    let damages = report.damages.map {
-                        "{\"offset\":\($0.offset),\"length\":\($0.length),\"reason\":\(jsonString($0.reason))}"
-                    }
-                    return "{\"path\":\(jsonString(report.path)),\"records\":\(report.records),\"bytes\":\(report.bytes),\"damages\":[\(damages.joined(separator: ","))]}"
+                let files = reports.map { report -> JSONValue in
+                    .object([
+                        "path": .string(report.path), "records": .int(Int64(report.records)), "bytes": .int(Int64(report.bytes)),
+                        "damages": .array(report.damages.map {
+                            .object(["offset": .int(Int64($0.offset)), "length": .int(Int64($0.length)), "reason": .string($0.reason)])
+                        }),
+                    ])
                 }
-                print("{\"ok\":\(!damaged),\"files\":[\(files.joined(separator: ","))]}")
+                print(JSONValue.object(["ok": .bool(!damaged), "files": .array(files)]).jsonText)
             case .text:
                 let width = reports.map(\.path.count).max() ?? 4
                 print("FILE".padding(toLength: width, withPad: " ", startingAt: 0) + "  RECORDS      BYTES  DAMAGE")
@@ -60,21 +63,4 @@ struct StoreCommand: AsyncParsableCommand {
 /// `--format` for commands that print.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
-}
-
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
 }

@@ -48,8 +48,9 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
     /// One check at monotonic `nowMs` (exposed for tests that drive time by hand).
     func check(nowMs: Int64, election: inout Election, sweeper: inout Sweeper) async {
         let wall = wallMs()
+        let alive = membership.aliveNodes()
         let change = election.update(
-            alive: membership.aliveNodes(), highestTermSeen: max(membership.highestTermSeen(), node.sweep.status.term), nowMs: nowMs
+            alive: alive, highestTermSeen: max(membership.highestTermSeen(), node.sweep.status.term), nowMs: nowMs
         )
         switch change {
         case .becameLeader(let term):
@@ -62,7 +63,7 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
             break
         }
         if membership.syncedWithAlivePeers() { election.markCaughtUp() }
-        let quorum = membership.aliveNodes().union([node.id]).intersection(Set(node.configuration.nodes.map(\.id))).count >= election.quorum
+        let quorum = alive.union([node.id]).intersection(Set(node.configuration.nodes.map(\.id))).count >= election.quorum
         node.sweep.update {
             $0.leader = election.leader
             $0.term = election.term
