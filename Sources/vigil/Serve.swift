@@ -82,8 +82,10 @@ struct Serve: AsyncParsableCommand {
         }
         defer { store.close() }
         let coordinator = try CoordinatorNode(id: node, configuration: configuration, store: store)
+        let restoredCursor: StoreCursor
         do {
             let restored = try coordinator.restore()
+            restoredCursor = restored.cursor
             for damage in restored.damages { logger.warning("Store damage skipped", metadata: ["store.damage": "\(damage)"]) }
             logger.info("Restored from the store", metadata: ["store.facts": "\(restored.facts)", "store.path": "\(configuration.store.path)"])
         } catch {
@@ -114,22 +116,20 @@ struct Serve: AsyncParsableCommand {
                 ),
                 logger: logger
             )
-            gossipMembership = GossipMembership(gossip: gossip, me: node, configured: configuration.nodes.map(\.id), logger: logger)
+            gossipMembership = GossipMembership(gossip: gossip, node: coordinator, logger: logger)
             coordinator.attach(cluster: gossipMembership)
+            coordinator.attach(heartbeats: gossipMembership)
         } catch {
             FileHandle.standardError.write(Data("vigil: cannot start gossip: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let retention = RetentionService(
-            registry: coordinator.executions, retentionS: configuration.executions.retentionS, logger: logger
-        )
-        // Until gossip membership is wired in, a node sees only itself: it sweeps when it alone
-        // is a majority of the configured nodes (a one-node cluster).
-        let sweeper = SweepService(node: coordinator, membership: StandaloneMembership(me: node), logger: logger)
+        let retention = RetentionService(node: coordinator, retentionS: configuration.executions.retentionS, logger: logger)
+        let follower = StoreFollower(node: coordinator, reader: store.reader, cursor: restoredCursor, logger: logger)
+        let sweeper = SweepService(node: coordinator, membership: gossipMembership, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: app), .init(service: retention), .init(service: sweeper),
+                    .init(service: app), .init(service: retention), .init(service: follower), .init(service: sweeper),
                     .init(service: gossipMembership.gossip), .init(service: gossipMembership),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -42,7 +42,9 @@ import Testing
         #expect(n1.maySweep(nowMs: 301_000))  // grace of one heartbeat timeout
         var n1b = Election(me: "n1", configured: ["n1", "n2", "n3"], graceMs: 300_000)
         _ = n1b.update(alive: ["n1", "n3"], highestTermSeen: 0, nowMs: 0)
-        n1b.markCaughtUp()
-        #expect(n1b.maySweep(nowMs: 1))  // store read and peers synced: no need to wait
+        n1b.markCaughtUp(atMs: -1)
+        #expect(!n1b.maySweep(nowMs: 1))  // a sync from before the leadership does not count
+        n1b.markCaughtUp(atMs: 0)
+        #expect(n1b.maySweep(nowMs: 1))  // store read and peers synced since: no need to wait
     }
 }

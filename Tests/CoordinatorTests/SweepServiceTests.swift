@@ -16,7 +16,6 @@ import Testing
     struct Fixed: MembershipSource {
         var alive: Set<String>
         func aliveNodes() -> Set<String> { alive }
-        func highestTermSeen() -> UInt64 { 0 }
         func syncedWithAlivePeers() -> Bool { true }
     }
 
@@ -30,13 +29,15 @@ import Testing
 
     /// Drives checks every 120 s of virtual time from `from` to `to` (ms since the heartbeat).
     func drive(_ service: SweepService<ContinuousClock>, wall: Wall, from: Int64, to: Int64) async {
-        var election = Election(me: service.node.id, configured: service.node.configuration.nodes.map(\.id), graceMs: 300_000)
-        var sweeper = Sweeper(rule: SweepRule(service.node.configuration.executions))
+        var duty = SweepDuty(
+            me: service.node.id, configured: service.node.configuration.nodes.map(\.id), rule: SweepRule(service.node.configuration.executions)
+        )
         var t = from
         let base = wall.ms.withLock { $0 }
         while t <= to {
             wall.ms.withLock { $0 = base + t }
-            await service.check(nowMs: 1_000_000 + t, election: &election, sweeper: &sweeper)
+            // The heartbeats were taken at judge time ~0 (the node just started).
+            await service.check(nowMs: t, duty: &duty)
             t += 120_000
         }
     }
@@ -60,7 +61,7 @@ import Testing
         #expect(node.sweep.status.totalMarked == 1)
         store.close()
         let types = try StoreReader(root: root).replay().records.map(\.type)
-        #expect(types == [.registration, .leadershipTerm, .failureMark])
+        #expect(types == [.registration, .leadershipTerm, .strikeBatch, .strikeBatch, .failureMark])
     }
 
     @Test func pausedSweepingStrikesNobody() async throws {

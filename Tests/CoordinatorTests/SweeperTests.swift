@@ -1,112 +1,161 @@
 import Coordinator
 import Testing
 
+/// Seed 000's rule on virtual time, table-driven: the sweeper judges an ``ExecutionTable``.
 @Suite struct SweeperTests {
     static let rule = SweepRule(heartbeatTimeoutMs: 300_000, checkIntervalMs: 120_000, maxStrikes: 3, massFailureShare: 0.5, massFailureMinimum: 10)
     let a = ExecutionID(high: 1, low: 1)
     let b = ExecutionID(high: 2, low: 2)
+    let sweeper = Sweeper(rule: Self.rule)
 
-    /// Runs checks every interval from `start` until `end`, returning the time each execution was marked.
-    func run(_ sweeper: inout Sweeper, from start: Int64, to end: Int64) -> [ExecutionID: (Int64, SweepMark)] {
+    /// A table where `id` last heartbeated at judge time `seenMs` (wall time = judge time here).
+    func beat(_ table: inout ExecutionTable, _ id: ExecutionID, at seenMs: Int64) {
+        _ = table.apply(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: seenMs, seenMs: seenMs)
+    }
+
+    func register(_ table: inout ExecutionTable, _ id: ExecutionID, at seenMs: Int64) {
+        _ = table.apply(Registration(executionID: id, containerID: "c", startedAtMs: nil), nowMs: seenMs, seenMs: seenMs)
+    }
+
+    /// Checks every interval from `start` to `end`; the time each execution was marked. Marks
+    /// are applied as the node would (the execution becomes FAILED).
+    func run(_ table: inout ExecutionTable, from start: Int64, to end: Int64) -> [ExecutionID: (Int64, SweepMark)] {
         var marks: [ExecutionID: (Int64, SweepMark)] = [:]
         var now = start
         while now <= end {
-            let outcome = sweeper.sweep(nowMs: now, wallMs: 1_700_000_000_000 + now)
-            for mark in outcome.marked { marks[mark.executionID] = (now, mark) }
-            #expect(sweeper.checkInvariants())
+            let outcome = sweeper.sweep(&table, nowMs: now, wallMs: now)
+            for mark in outcome.marked {
+                marks[mark.executionID] = (now, mark)
+                table.apply(fact: .finished(id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: now, reason: "x", resultData: nil, errorMessage: nil))
+            }
             now += Self.rule.checkIntervalMs
         }
         return marks
     }
 
     @Test func neverHeartbeatedIsLostOnceTheTimeoutPasses() {
-        var s = Sweeper(rule: Self.rule)
-        s.observe(a, heartbeatVersion: nil, nowMs: 0)
-        #expect(s.sweep(nowMs: 300_000, wallMs: 0).marked.isEmpty)  // exactly at the timeout: not yet
-        let outcome = s.sweep(nowMs: 300_001, wallMs: 0)
+        var t = ExecutionTable()
+        register(&t, a, at: 0)
+        #expect(sweeper.sweep(&t, nowMs: 300_000, wallMs: 0).marked.isEmpty)  // exactly at the timeout: not yet
+        let outcome = sweeper.sweep(&t, nowMs: 300_001, wallMs: 0)
         #expect(outcome.marked == [SweepMark(executionID: a, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: [])])
-        #expect(s.tracked[a] == nil)
     }
 
     @Test func threeStrikesMarkAStaleExecution() {
-        var s = Sweeper(rule: Self.rule)
-        s.observe(a, heartbeatVersion: 1, nowMs: 0)
-        #expect(s.sweep(nowMs: 120_000, wallMs: 1).struck.isEmpty)
-        #expect(s.sweep(nowMs: 240_000, wallMs: 2).struck.isEmpty)
-        #expect(s.sweep(nowMs: 360_000, wallMs: 3).struck == [SweepStrike(executionID: a, strikes: 1)])
-        #expect(s.sweep(nowMs: 480_000, wallMs: 4).struck == [SweepStrike(executionID: a, strikes: 2)])
-        let third = s.sweep(nowMs: 600_000, wallMs: 5)
+        var t = ExecutionTable()
+        beat(&t, a, at: 0)
+        #expect(sweeper.sweep(&t, nowMs: 120_000, wallMs: 120_000).struck.isEmpty)
+        #expect(sweeper.sweep(&t, nowMs: 240_000, wallMs: 240_000).struck.isEmpty)
+        #expect(sweeper.sweep(&t, nowMs: 360_000, wallMs: 360_000).struck == [StrikeEntry(executionID: a, strikes: 1, lastHeartbeatMs: 0, strikeTimesMs: [360_000])])
+        #expect(t[a]?.strikes == 1)
+        #expect(sweeper.sweep(&t, nowMs: 480_000, wallMs: 480_000).struck.map(\.strikes) == [2])
+        let third = sweeper.sweep(&t, nowMs: 600_000, wallMs: 600_000)
         #expect(third.struck.isEmpty)
-        #expect(third.marked == [SweepMark(executionID: a, rule: .stale, strikes: 3, strikeTimesMs: [3, 4, 5])])
+        #expect(third.marked == [SweepMark(executionID: a, rule: .stale, strikes: 3, strikeTimesMs: [360_000, 480_000, 600_000])])
     }
 
     @Test func exactlyAtTheTimeoutIsNotAStrike() {
-        var s = Sweeper(rule: Self.rule)
-        s.observe(a, heartbeatVersion: 7, nowMs: 1_000)
-        #expect(s.sweep(nowMs: 301_000, wallMs: 0).struck.isEmpty)
-        #expect(s.sweep(nowMs: 301_001, wallMs: 0).struck.count == 1)
+        var t = ExecutionTable()
+        beat(&t, a, at: 1_000)
+        #expect(sweeper.sweep(&t, nowMs: 301_000, wallMs: 301_000).struck.isEmpty)
+        #expect(sweeper.sweep(&t, nowMs: 301_001, wallMs: 301_001).struck.count == 1)
     }
 
     @Test func aFreshHeartbeatAfterStrikeTwoClearsTheCount() {
-        var s = Sweeper(rule: Self.rule)
-        s.observe(a, heartbeatVersion: 1, nowMs: 0)
-        _ = s.sweep(nowMs: 360_000, wallMs: 0)
-        _ = s.sweep(nowMs: 480_000, wallMs: 0)
-        #expect(s.tracked[a]?.strikes == 2)
-        s.observe(a, heartbeatVersion: 2, nowMs: 500_000)
-        #expect(s.tracked[a]?.strikes == 0)
-        let outcome = s.sweep(nowMs: 600_000, wallMs: 0)
-        #expect(outcome.marked.isEmpty)
-        #expect(outcome.struck.isEmpty)
-        // The same version seen again does not refresh the age.
-        s.observe(a, heartbeatVersion: 2, nowMs: 700_000)
-        #expect(s.tracked[a]?.firstSeenMs == 500_000)
-        // An older version (reordered gossip) does not either.
-        s.observe(a, heartbeatVersion: 1, nowMs: 710_000)
-        #expect(s.tracked[a]?.heartbeatVersion == 2)
+        var t = ExecutionTable()
+        beat(&t, a, at: 0)
+        _ = sweeper.sweep(&t, nowMs: 360_000, wallMs: 360_000)
+        _ = sweeper.sweep(&t, nowMs: 480_000, wallMs: 480_000)
+        #expect(t[a]?.strikes == 2)
+        beat(&t, a, at: 500_000)
+        #expect(t[a]?.strikes == 0)
+        #expect(t.strikeTimes(a).isEmpty)
+        let outcome = sweeper.sweep(&t, nowMs: 600_000, wallMs: 600_000)
+        #expect(outcome.marked.isEmpty && outcome.struck.isEmpty)
+        // Silent again: the count starts from one.
+        #expect(sweeper.sweep(&t, nowMs: 840_000, wallMs: 840_000).struck.map(\.strikes) == [1])
+    }
+
+    @Test func aHeartbeatMergedFromAnotherOriginAlsoClearsTheCount() {
+        var t = ExecutionTable(localOrigin: "n1")
+        beat(&t, a, at: 0)
+        _ = sweeper.sweep(&t, nowMs: 360_000, wallMs: 360_000)
+        let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
+        let n2 = t.originIndex("n2"), n3 = t.originIndex("n3")
+        let merged = t.apply(remote: entry, id: a, origin: n2, stampMs: 370_000, seenMs: 371_000)
+        #expect(merged)
+        #expect(t[a]?.strikes == 0 && t[a]?.seenMs == 371_000 && t[a]?.lastHeartbeatMs == 370_000)
+        // An older entry (reordered gossip) changes nothing.
+        let stale = t.apply(remote: entry, id: a, origin: n3, stampMs: 365_000, seenMs: 380_000)
+        #expect(!stale)
+        #expect(t[a]?.seenMs == 371_000)
     }
 
     /// Detection latency with the default rule, for every phase of the heartbeat against the
     /// sweep schedule: within [timeout + 2·interval, timeout + 3·interval].
     @Test(arguments: Array(stride(from: Int64(0), to: 120_000, by: 7_919)))
     func detectionLatencyIsWithinTheSeedsBounds(phase: Int64) {
-        var s = Sweeper(rule: Self.rule)
-        s.observe(a, heartbeatVersion: 1, nowMs: phase)
-        let marks = run(&s, from: 120_000, to: 2_000_000)
+        var t = ExecutionTable()
+        beat(&t, a, at: phase)
+        let marks = run(&t, from: 120_000, to: 2_000_000)
         let latency = marks[a]!.0 - phase
         #expect(latency > 300_000 + 2 * 120_000 && latency <= 300_000 + 3 * 120_000, "latency \(latency)")
     }
 
-    @Test func newLeaderContinuesTheCount() {
-        var old = Sweeper(rule: Self.rule)
-        old.observe(a, heartbeatVersion: 1, nowMs: 0)
-        _ = old.sweep(nowMs: 360_000, wallMs: 0)
-        _ = old.sweep(nowMs: 480_000, wallMs: 0)
-        // The old leader dies between strike 2 and 3; the new one learned the strikes by gossip.
-        var new = Sweeper(rule: Self.rule)
-        new.observe(a, heartbeatVersion: 1, nowMs: 10_000)  // its own clock: first saw it a little later
-        new.restoreStrikes(old.strikes)
-        let outcome = new.sweep(nowMs: 600_000, wallMs: 0)
+    @Test func newLeaderContinuesTheCountFromPersistedStrikes() {
+        var old = ExecutionTable(localOrigin: "n1")
+        beat(&old, a, at: 0)
+        _ = sweeper.sweep(&old, nowMs: 360_000, wallMs: 360_000)
+        let second = sweeper.sweep(&old, nowMs: 480_000, wallMs: 480_000)
+        // The old leader dies between strike 2 and 3; the new one read its strike batches.
+        var new = ExecutionTable(localOrigin: "n2")
+        let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
+        new.apply(remote: entry, id: a, origin: new.originIndex("n1"), stampMs: 0, seenMs: 10_000)  // it first saw it a little later
+        new.apply(strikes: StrikeBatch.decode(StrikeBatch.encode(second.struck))!)
+        #expect(new[a]?.strikes == 2)
+        // Its first check, 30 s after the old leader's last one: too soon for another strike.
+        #expect(sweeper.sweep(&new, nowMs: 510_000, wallMs: 510_000).marked.isEmpty)
+        let outcome = sweeper.sweep(&new, nowMs: 630_000, wallMs: 630_000)
         #expect(outcome.marked.map(\.executionID) == [a])
+        #expect(outcome.marked.first?.strikeTimesMs == [360_000, 480_000, 630_000])
+    }
+
+    @Test func strikesForAnOlderHeartbeatAreIgnored() {
+        var t = ExecutionTable()
+        beat(&t, a, at: 1_000)
+        t.apply(strikes: [StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 500, strikeTimesMs: [1, 2])])
+        #expect(t[a]?.strikes == 0)
+        t.apply(strikes: [StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 1_000, strikeTimesMs: [1, 2])])
+        #expect(t[a]?.strikes == 2)
     }
 
     @Test func massSilenceStrikesNobody() {
-        var s = Sweeper(rule: Self.rule)
-        for i in 0..<20 { s.observe(ExecutionID(high: 9, low: UInt64(i)), heartbeatVersion: 1, nowMs: i < 11 ? 0 : 400_000) }
-        let outcome = s.sweep(nowMs: 400_001, wallMs: 0)
+        var t = ExecutionTable()
+        for i in 0..<20 { beat(&t, ExecutionID(high: 9, low: UInt64(i)), at: i < 11 ? 0 : 400_000) }
+        let outcome = sweeper.sweep(&t, nowMs: 400_001, wallMs: 0)
         #expect(outcome.degraded == .massSilence(silent: 11, running: 20))
         #expect(outcome.struck.isEmpty && outcome.marked.isEmpty)
-        #expect(s.strikes.isEmpty)
+        #expect(t.allRecords.allSatisfy { $0.strikes == 0 })
     }
 
     @Test func silenceBehindOneDeadCoordinatorStrikesNobody() {
-        var s = Sweeper(rule: Self.rule)
-        s.observe(a, heartbeatVersion: 1, nowMs: 0)
-        s.observe(b, heartbeatVersion: 1, nowMs: 0)
-        let outcome = s.sweep(nowMs: 300_001, wallMs: 0) { _ in (node: "n2", alive: false) }
+        var t = ExecutionTable(localOrigin: "n1")
+        let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
+        for id in [a, b] { t.apply(remote: entry, id: id, origin: t.originIndex("n2"), stampMs: 0, seenMs: 0) }
+        let outcome = sweeper.sweep(&t, nowMs: 300_001, wallMs: 300_001, originAlive: { $0 != "n2" })
         #expect(outcome.degraded == .coordinatorLost(node: "n2", silent: 2))
         // Same silence, but the coordinator is alive: the jobs really are silent.
-        let real = s.sweep(nowMs: 300_002, wallMs: 0) { _ in (node: "n2", alive: true) }
+        let real = sweeper.sweep(&t, nowMs: 300_002, wallMs: 300_002, originAlive: { _ in true })
         #expect(real.struck.count == 2)
+    }
+
+    @Test func strikeBatchesRoundTrip() {
+        let entries = [
+            StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 1_700_000_000_123, strikeTimesMs: [1_700_000_100_000, 1_700_000_220_000]),
+            StrikeEntry(executionID: b, strikes: 1, lastHeartbeatMs: nil, strikeTimesMs: [5]),
+        ]
+        #expect(StrikeBatch.decode(StrikeBatch.encode(entries)) == entries)
+        #expect(StrikeBatch.decode([1, 2, 3]) == nil)
+        #expect(StrikeBatch.decode(StrikeBatch.encode(entries) + [0]) == nil)
     }
 }

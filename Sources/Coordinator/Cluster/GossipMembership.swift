@@ -2,42 +2,64 @@ import Gossip
 import Logging
 import ServiceLifecycle
 
-/// Gossip membership as the rest of the node sees it: a ``MembershipSource`` over a running
-/// ``GossipService``, and the `Service` that drains its events (logging joins, deaths, key
-/// mismatches) so the event stream never grows without bound.
-public final class GossipMembership<C: Clock>: MembershipSource, Service where C.Duration == Duration {
+/// Gossip as the rest of the node sees it: a ``MembershipSource`` for the sweep, the
+/// ``HeartbeatSink`` that writes accepted heartbeats into this node's origin table, and the
+/// `Service` that drains gossip events — merging heartbeats other origins received into the
+/// node's view, and logging joins, deaths and key mismatches.
+public final class GossipMembership<C: Clock>: MembershipSource, HeartbeatSink, Service where C.Duration == Duration {
     public let gossip: GossipService<C>
-    let me: String
+    let node: CoordinatorNode
     let configured: Set<String>
     let logger: Logger
 
-    public init(gossip: GossipService<C>, me: String, configured: [String], logger: Logger) {
+    public init(gossip: GossipService<C>, node: CoordinatorNode, logger: Logger) {
         self.gossip = gossip
-        self.me = me
-        self.configured = Set(configured)
+        self.node = node
+        self.configured = Set(node.configuration.nodes.map(\.id))
         self.logger = logger
     }
 
     public func aliveNodes() -> Set<String> {
-        Set(gossip.members().filter { $0.status.isReachable }.map(\.identity.id)).intersection(configured).union([me])
+        Set(gossip.members().filter { $0.status.isReachable }.map(\.identity.id)).intersection(configured).union([node.id])
     }
 
-    public func highestTermSeen() -> UInt64 { 0 }
+    /// In sync when no peer origin lags what its peers advertise. (An origin never heard of
+    /// cannot be judged; it counts as in sync, and the election's grace period covers it.)
+    public func syncedWithAlivePeers() -> Bool {
+        gossip.versionLag().values.allSatisfy { $0 == 0 }
+    }
 
-    /// Table sync with peers is not tracked yet: a new leader waits out the grace period.
-    public func syncedWithAlivePeers() -> Bool { aliveNodes() == [me] }
+    public func publish(id: ExecutionID, entry: HeartbeatEntry, stampMs: Int64) {
+        let value = entry.encoded(stampMs: stampMs, maxBytes: gossip.maxValueBytes)
+        do {
+            try gossip.set(key: EntryKey(high: id.high, low: id.low), value: value, stamp: stampMs)
+        } catch {
+            logger.warning("Could not replicate a heartbeat", metadata: ["execution.id": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    public func forget(id: ExecutionID) {
+        gossip.delete(key: EntryKey(high: id.high, low: id.low), stamp: 0)
+    }
 
     public func run() async throws {
         for await event in gossip.events.cancelOnGracefulShutdown() {
             switch event {
+            case .replica(.updated(let origin, let key, let stored)):
+                guard origin.id != node.id, let bytes = stored.value else { continue }
+                guard let entry = HeartbeatEntry(decoding: bytes, stampMs: stored.stamp) else {
+                    logger.debug("Ignored a malformed heartbeat entry", metadata: ["gossip.origin": "\(origin)"])
+                    continue
+                }
+                node.merge(remote: entry, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp)
+            case .replica(.originCleared(let origin)):
+                logger.info("Gossip origin restarted; its table starts afresh", metadata: ["gossip.origin": "\(origin)"])
             case .member(let change):
                 logger.info("Gossip member changed", metadata: ["gossip.peer": "\(change.member.identity)", "gossip.change": "\(change)"])
             case .keyMismatch(let peer, let address):
                 logger.warning("Gossip key mismatch: this node cannot open the peer's packets; check gossip.key on both", metadata: [
                     "gossip.peer": "\(peer)", "gossip.address": "\(address)",
                 ])
-            case .replica:
-                break
             }
         }
     }
@@ -74,13 +96,14 @@ extension GossipMembership: ClusterView {
     public func memberList() -> [MemberInfo] {
         let now = gossip.moment()
         let config = gossip.configuration
+        let http = Dictionary(node.configuration.nodes.map { ($0.id, "\($0.http)") }, uniquingKeysWith: { a, _ in a })
         let myself = MemberInfo(
-            id: config.identity.id, gossip: (config.advertisedAddress ?? config.bindAddress).description, http: nil, state: "alive",
+            id: config.identity.id, gossip: (config.advertisedAddress ?? config.bindAddress).description, http: http[config.identity.id], state: "alive",
             incarnation: 0, generation: config.identity.generation, lastSeenSecondsAgo: nil
         )
         return [myself] + gossip.members().map { member in
             MemberInfo(
-                id: member.identity.id, gossip: member.address.description, http: nil, state: member.status.description,
+                id: member.identity.id, gossip: member.address.description, http: http[member.identity.id], state: member.status.description,
                 incarnation: member.incarnation, generation: member.identity.generation,
                 lastSeenSecondsAgo: member.lastHeard.map { Double(now.nanoseconds - $0.nanoseconds) / 1e9 }
             )

@@ -10,10 +10,17 @@ public struct ExecutionRecord: Sendable, Equatable {
     public var status: ExecutionStatus
     /// Consecutive sweeps that found the heartbeat stale (seed 000's timeout count).
     public var strikes: UInt8
-    /// Heartbeats accepted for this execution.
+    /// Which coordinator saw the newest heartbeat: an index into the table's origin names
+    /// (0 = this node). Sits in padding, so it costs no memory.
+    public var origin: UInt8 = 0
+    /// Heartbeats accepted for this execution (here or, merged through gossip, elsewhere).
     public var heartbeatCount: UInt32
     /// When the execution was registered (explicitly, or by its first heartbeat), Unix ms.
     public var registeredAtMs: Int64
+    /// When *this* node first saw the newest heartbeat (or learned of the execution), on its
+    /// own monotonic clock in ms (``CoordinatorNode/judgeMs()``). The sweep measures age from
+    /// here, so neither container clocks nor coordinator clock skew change a decision.
+    public var seenMs: Int64 = 0
     private var lastHeartbeatRaw: Int64 = .min
     private var clientTimestampRaw: Int64 = .min
     /// Container id (varint length + UTF-8) followed by the compact progress, if any.

@@ -10,11 +10,30 @@
 /// - terminal is final: a heartbeat or completion asking for a different outcome is an
 ///   ``ExecutionConflict``; repeating the same outcome is idempotent and changes nothing.
 public struct ExecutionTable: Sendable {
-    private var records = RecordStorage()
+    var records = RecordStorage()
     /// Counts by status, kept incrementally so health checks are O(1).
     public private(set) var counts = StatusCounts()
+    /// Coordinator names that records' `origin` index; 0 is this node.
+    public private(set) var originNames: [String]
+    /// Wall-clock times (ms) of the sweeps that struck each running execution, oldest first;
+    /// only executions with strikes have an entry.
+    var strikeHistory: [ExecutionID: [Int64]] = [:]
 
-    public init() {}
+    /// - Parameter localOrigin: this node's id (origin index 0).
+    public init(localOrigin: String = "local") {
+        originNames = [localOrigin]
+    }
+
+    /// The origin index for a coordinator name, adding it when new (at most 255 others).
+    public mutating func originIndex(_ name: String) -> UInt8 {
+        if let i = originNames.firstIndex(of: name) { return UInt8(i) }
+        guard originNames.count < 256 else { return 0 }
+        originNames.append(name)
+        return UInt8(originNames.count - 1)
+    }
+
+    /// Strike times of one execution (for the explanation of a mark).
+    public func strikeTimes(_ id: ExecutionID) -> [Int64] { strikeHistory[id] ?? [] }
 
     /// What applying a heartbeat did.
     public enum HeartbeatOutcome: Sendable, Equatable {
@@ -39,11 +58,13 @@ public struct ExecutionTable: Sendable {
 
     public subscript(id: ExecutionID) -> ExecutionRecord? { records[id] }
 
-    /// Applies a heartbeat received at `nowMs`.
-    public mutating func apply(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<HeartbeatOutcome, ExecutionConflict> {
+    /// Applies a heartbeat received at `nowMs` (wall clock) and, on this node's monotonic
+    /// judge clock, at `seenMs` (defaults to `nowMs`, for tests on one clock).
+    public mutating func apply(_ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64? = nil) -> Result<HeartbeatOutcome, ExecutionConflict> {
+        let seenMs = seenMs ?? nowMs
         guard var record = records[heartbeat.executionID] else {
             var record = ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
-            refresh(&record, with: heartbeat, nowMs: nowMs)
+            refresh(&record, with: heartbeat, nowMs: nowMs, seenMs: seenMs)
             insert(record)
             return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .registered)
         }
@@ -51,17 +72,20 @@ public struct ExecutionTable: Sendable {
             if heartbeat.status == record.status { return .success(.alreadyFinished) }
             return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat"))
         }
-        refresh(&record, with: heartbeat, nowMs: nowMs)
+        refresh(&record, with: heartbeat, nowMs: nowMs, seenMs: seenMs)
         replace(record)
         return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .refreshed)
     }
 
-    private func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64) {
-        record.lastHeartbeatMs = nowMs
+    private mutating func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64) {
+        // Heartbeats merged from other origins may carry a later stamp than this node's clock.
+        record.lastHeartbeatMs = max(nowMs, record.lastHeartbeatMs ?? .min)
+        record.seenMs = seenMs
+        record.origin = 0
         record.clientTimestamp = heartbeat.clientTimestamp
         if record.containerID != heartbeat.containerID { record.containerID = heartbeat.containerID }
         if let progress = heartbeat.progress { record.progress = progress }
-        record.strikes = 0
+        clearStrikes(&record)
         record.heartbeatCount &+= 1
         if heartbeat.status.isTerminal {
             record.status = heartbeat.status
@@ -70,6 +94,61 @@ public struct ExecutionTable: Sendable {
                 reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil,
                 resultData: nil, errorMessage: nil
             )
+        }
+    }
+
+    /// Merges the newest heartbeat another coordinator (`origin`) received, as gossip delivered
+    /// it: `stampMs` is that coordinator's receive time, `seenMs` when this node got it.
+    ///
+    /// Latest heartbeat wins (by stamp); terminal beats running, so a terminal record is never
+    /// touched, and a remote entry that reports a terminal status is not applied here: terminal
+    /// outcomes arrive as durable store facts. Returns whether the record changed.
+    @discardableResult
+    public mutating func apply(remote entry: HeartbeatEntry, id: ExecutionID, origin: UInt8, stampMs: Int64, seenMs: Int64) -> Bool {
+        guard entry.status == .running else { return false }
+        guard var record = records[id] else {
+            var record = ExecutionRecord(id: id, registeredAtMs: entry.registeredAtMs, containerID: entry.containerID)
+            record.lastHeartbeatMs = stampMs
+            record.clientTimestamp = entry.clientTimestamp
+            record.progress = entry.progress
+            record.seenMs = seenMs
+            record.origin = origin
+            record.heartbeatCount = 1
+            insert(record)
+            return true
+        }
+        guard !record.status.isTerminal, stampMs > (record.lastHeartbeatMs ?? .min) else { return false }
+        record.lastHeartbeatMs = stampMs
+        record.seenMs = seenMs
+        record.origin = origin
+        record.clientTimestamp = entry.clientTimestamp
+        record.registeredAtMs = min(record.registeredAtMs, entry.registeredAtMs)
+        if record.containerID != entry.containerID { record.containerID = entry.containerID }
+        if let progress = entry.progress { record.progress = progress }
+        clearStrikes(&record)
+        record.heartbeatCount &+= 1
+        replace(record)
+        return true
+    }
+
+    /// Takes strike counts a sweep leader recorded (from the store, here or on a new leader), so
+    /// the count continues instead of restarting. An entry only applies while this node knows
+    /// the same newest heartbeat the leader judged; a fresher heartbeat has cleared the count.
+    public mutating func apply(strikes: [StrikeEntry]) {
+        for entry in strikes {
+            guard var record = records[entry.executionID], record.status == .running,
+                record.lastHeartbeatMs == entry.lastHeartbeatMs, Int(record.strikes) < entry.strikes
+            else { continue }
+            record.strikes = UInt8(clamping: entry.strikes)
+            strikeHistory[entry.executionID] = entry.strikeTimesMs
+            replace(record)
+        }
+    }
+
+    private mutating func clearStrikes(_ record: inout ExecutionRecord) {
+        if record.strikes != 0 {
+            record.strikes = 0
+            strikeHistory[record.id] = nil
         }
     }
 
@@ -99,6 +178,7 @@ public struct ExecutionTable: Sendable {
             return .success(.unchanged)
         }
         record.status = outcome
+        strikeHistory[record.id] = nil
         record.terminal = TerminalInfo(
             source: .completion, finishedAtMs: nowMs,
             reason: completion.success ? nil : (completion.errorMessage ?? TerminalInfo.completionFailureReason),
@@ -109,27 +189,37 @@ public struct ExecutionTable: Sendable {
     }
 
     /// Registers an execution before its first heartbeat.
-    public mutating func apply(_ registration: Registration, nowMs: Int64) -> Result<Outcome, ExecutionConflict> {
+    /// The never-heartbeated timeout counts from `seenMs` (when this node learned of it).
+    public mutating func apply(_ registration: Registration, nowMs: Int64, seenMs: Int64? = nil) -> Result<Outcome, ExecutionConflict> {
         if let record = records[registration.executionID] {
             if record.status.isTerminal {
                 return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "registration"))
             }
             return .success(.unchanged)
         }
-        insert(ExecutionRecord(
+        var record = ExecutionRecord(
             id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs,
             containerID: registration.containerID
-        ))
+        )
+        record.seenMs = seenMs ?? nowMs
+        insert(record)
         return .success(.recorded)
     }
 
     /// Replays a durable fact (start-up, or another node's record). Idempotent; the first
     /// terminal outcome wins, except that a completion notice adds its details to an outcome a
     /// heartbeat reported first (as ``apply(_:nowMs:)-completion`` does live).
-    public mutating func apply(fact: ExecutionFact) {
+    /// - Parameter seenMs: this node's judge clock now; a registration learned here counts its
+    ///   never-heartbeated timeout from the later of this moment and nothing earlier (a node that
+    ///   just started gives every execution a full timeout).
+    public mutating func apply(fact: ExecutionFact, seenMs: Int64 = 0) {
         switch fact {
         case .registered(let id, let at, let container):
-            if records[id] == nil { insert(ExecutionRecord(id: id, registeredAtMs: at, containerID: container)) }
+            if records[id] == nil {
+                var record = ExecutionRecord(id: id, registeredAtMs: at, containerID: container)
+                record.seenMs = seenMs
+                insert(record)
+            }
         case .finished(let id, let status, let source, let at, let reason, let result, let error):
             let info = TerminalInfo(source: source, finishedAtMs: at, reason: reason, resultData: result, errorMessage: error)
             guard var record = records[id] else {
@@ -144,33 +234,21 @@ public struct ExecutionTable: Sendable {
             } else {
                 record.status = status
                 record.terminal = info
+                strikeHistory[id] = nil
             }
             replace(record)
         }
     }
 
-    /// Shows the sweep's strike counts on running executions; every other running execution
-    /// has none.
-    public mutating func setStrikes(_ strikes: [ExecutionID: Int]) {
-        for record in records.values where record.status == .running {
-            let wanted = UInt8(clamping: strikes[record.id] ?? 0)
-            if record.strikes != wanted {
-                var changed = record
-                changed.strikes = wanted
-                replace(changed)
-            }
-        }
-    }
-
     /// Forgets terminal executions that finished more than `retentionMs` before `nowMs`.
-    /// Returns how many were dropped.
+    /// Returns the ids dropped.
     @discardableResult
-    public mutating func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> Int {
+    public mutating func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> [ExecutionID] {
         let cutoff = nowMs - retentionMs
         let expired = records.values.lazy.filter { ($0.terminal?.finishedAtMs ?? .max) < cutoff }.map(\.id)
         let ids = Array(expired)
         for id in ids { remove(id) }
-        return ids.count
+        return ids
     }
 
     /// One page of executions ordered by id, optionally filtered by status.

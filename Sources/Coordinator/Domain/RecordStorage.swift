@@ -6,7 +6,8 @@
 /// sit packed in an array. Removal moves the last record into the hole, so there are no gaps.
 struct RecordStorage: Sendable {
     private var index: [ExecutionID: UInt32] = [:]
-    private(set) var values: [ExecutionRecord] = []
+    /// The records, packed. Callers may change a record in place but never its `id`.
+    var values: [ExecutionRecord] = []
 
     var count: Int { values.count }
 

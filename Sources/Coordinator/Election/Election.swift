@@ -63,9 +63,10 @@ public struct Election: Sendable {
         return .none
     }
 
-    /// The node has read the store and synced with every alive peer since becoming leader.
-    public mutating func markCaughtUp() {
-        if leader == me { caughtUp = true }
+    /// The node read the store to its end and synced tables with every alive peer at `atMs`;
+    /// that counts as catching up only if it happened since this node became leader.
+    public mutating func markCaughtUp(atMs: Int64) {
+        if leader == me, let since = leaderSinceMs, atMs >= since { caughtUp = true }
     }
 
     /// Whether this node may count strikes at `nowMs`.

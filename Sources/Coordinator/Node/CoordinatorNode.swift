@@ -24,6 +24,78 @@ public final class CoordinatorNode: Sendable {
     private let clusterView = Mutex<(any ClusterView)?>(nil)
     /// This node's highest generation found in the store.
     private let storedGeneration = Mutex<UInt64>(0)
+    /// Where accepted heartbeats are replicated (gossip), once attached.
+    private let heartbeatSink = Mutex<(any HeartbeatSink)?>(nil)
+    /// The highest leadership term seen in the store (own and other nodes' records).
+    private let termSeen = Mutex<UInt64>(0)
+    /// Judge time at which the store was last read to its end (see ``StoreFollower``).
+    private let storeReadThrough = Mutex<Int64?>(nil)
+
+    /// Milliseconds since this node started, on the monotonic clock: the judge clock the sweep
+    /// measures ages on (``ExecutionRecord/seenMs``).
+    public func judgeMs() -> Int64 {
+        let elapsed = ContinuousClock.now - startedAt
+        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Attaches where accepted heartbeats are replicated.
+    public func attach(heartbeats sink: any HeartbeatSink) {
+        heartbeatSink.withLock { $0 = sink }
+    }
+
+    /// The highest leadership term seen in the store.
+    public var highestTermSeen: UInt64 { termSeen.withLock { $0 } }
+
+    /// Notes a term found in the store.
+    public func observeTerm(_ term: UInt64) {
+        termSeen.withLock { $0 = max($0, term) }
+    }
+
+    /// Judge time at which the store was last read to its end; without a store, now.
+    public var storeReadThroughMs: Int64? { store == nil ? judgeMs() : storeReadThrough.withLock { $0 } }
+
+    /// Records that the store was read to its end by a read that started at judge time `ms`.
+    public func noteStoreRead(atMs ms: Int64) {
+        storeReadThrough.withLock { $0 = max($0 ?? ms, ms) }
+    }
+
+    /// Takes a heartbeat on the hot path (the event-loop fast path): only refreshes a known
+    /// running execution, in memory, then replicates it. `nil` means "take the durable path".
+    public func refresh(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
+        let result = executions.refresh(heartbeat, nowMs: nowMs, seenMs: judgeMs())
+        if case .success = result { publish(heartbeat.executionID) }
+        return result
+    }
+
+    /// Replicates this node's view of an execution's newest heartbeat.
+    func publish(_ id: ExecutionID) {
+        guard let sink = heartbeatSink.withLock({ $0 }), let record = executions.record(id), let stamp = record.lastHeartbeatMs else { return }
+        sink.publish(id: id, entry: HeartbeatEntry(record), stampMs: stamp)
+    }
+
+    /// Merges a heartbeat another coordinator received (delivered by gossip).
+    public func merge(remote entry: HeartbeatEntry, id: ExecutionID, origin: String, stampMs: Int64) {
+        executions.apply(remote: entry, id: id, origin: origin, stampMs: stampMs, seenMs: judgeMs())
+    }
+
+    /// Applies a durable record another node wrote (read from the shared store).
+    public func apply(peerRecord record: StoreRecord) {
+        observeTerm(record.term)
+        switch record.type {
+        case .pauseFlag:
+            sweep.setPaused(record.payload.first == 1)
+        case .strikeBatch:
+            if let strikes = StrikeBatch.decode(record.payload) { executions.apply(strikes: strikes) }
+        default:
+            if let fact = ExecutionFact(type: record.type, payload: record.payload) { executions.apply(fact: fact, seenMs: judgeMs()) }
+        }
+    }
+
+    /// Forgets finished executions' replicated entries (after retention dropped them).
+    public func forget(_ ids: [ExecutionID]) {
+        guard let sink = heartbeatSink.withLock({ $0 }) else { return }
+        for id in ids { sink.forget(id: id) }
+    }
 
     /// Attaches the gossip membership the cluster endpoints show.
     public func attach(cluster: any ClusterView) {
@@ -54,7 +126,7 @@ public final class CoordinatorNode: Sendable {
         _ = try configuration.node(id)
         self.id = id
         self.configuration = configuration
-        self.executions = ExecutionRegistry()
+        self.executions = ExecutionRegistry(me: id)
         self.timestamps = try TimestampFormatter(timeZoneIdentifier: configuration.timezone)
         self.startedAt = .now
         self.store = store
@@ -67,10 +139,13 @@ public final class CoordinatorNode: Sendable {
     }
 
     /// Rebuilds the execution table from every node's durable facts. Returns what was read.
+    /// Every execution restored counts its timeout from now (the restart): heartbeats are not
+    /// stored, so "its last known heartbeat or the restart, whichever is later" is the restart.
     @discardableResult
-    public func restore() throws(StoreError) -> (facts: Int, damages: [StoreDamage]) {
-        guard let store else { return (0, []) }
+    public func restore() throws(StoreError) -> (facts: Int, damages: [StoreDamage], cursor: StoreCursor) {
+        guard let store else { return (0, [], StoreCursor()) }
         let restored = try store.restore()
+        let seen = judgeMs()
         var facts = 0
         var highestTerm: UInt64 = 0
         for record in restored.records {
@@ -81,14 +156,18 @@ public final class CoordinatorNode: Sendable {
             case .generation where record.node == id:
                 var reader = ByteReader(record.payload[...])
                 if let generation = reader.readVarint() { storedGeneration.withLock { $0 = max($0, generation) } }
+            case .strikeBatch:
+                if let strikes = StrikeBatch.decode(record.payload) { executions.apply(strikes: strikes) }
             default:
                 guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { continue }
-                executions.apply(fact: fact)
+                executions.apply(fact: fact, seenMs: seen)
                 facts += 1
             }
         }
+        observeTerm(highestTerm)
         sweep.update { $0.term = max($0.term, highestTerm) }
-        return (facts, restored.damages)
+        noteStoreRead(atMs: seen)
+        return (facts, restored.damages, restored.cursor)
     }
 
     /// Pauses or resumes sweeping, durably (seed 002's `/admin/heartbeat/stop|start`).
@@ -123,7 +202,13 @@ public final class CoordinatorNode: Sendable {
     /// Takes a heartbeat: in memory for a known running execution; durably first when it
     /// registers the execution or reports a terminal status.
     public func receive(_ heartbeat: Heartbeat, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
-        if let refreshed = executions.refresh(heartbeat, nowMs: nowMs) { return refreshed }
+        if let refreshed = refresh(heartbeat, nowMs: nowMs) { return refreshed }
+        let result = try await receiveDurably(heartbeat, nowMs: nowMs)
+        if case .success(let outcome) = result, outcome != .alreadyFinished { publish(heartbeat.executionID) }
+        return result
+    }
+
+    private func receiveDurably(_ heartbeat: Heartbeat, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
         let id = heartbeat.executionID
         if heartbeat.status.isTerminal {
             switch executions.reserve(id, outcome: heartbeat.status, attempted: "heartbeat") {
@@ -135,13 +220,13 @@ public final class CoordinatorNode: Sendable {
                     id: id, status: heartbeat.status, source: .heartbeat, finishedAtMs: nowMs,
                     reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil
                 ), nowMs: nowMs)
-                return executions.apply(heartbeat, nowMs: nowMs)
+                return executions.apply(heartbeat, nowMs: nowMs, seenMs: judgeMs())
             }
         }
         if executions.record(id) == nil {
             try await persist(.registered(id: id, registeredAtMs: nowMs, containerID: heartbeat.containerID), nowMs: nowMs)
         }
-        return executions.apply(heartbeat, nowMs: nowMs)
+        return executions.apply(heartbeat, nowMs: nowMs, seenMs: judgeMs())
     }
 
     /// Takes a completion notice, durably first.
@@ -169,7 +254,7 @@ public final class CoordinatorNode: Sendable {
                 id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs, containerID: registration.containerID
             ), nowMs: nowMs)
         }
-        return executions.apply(registration, nowMs: nowMs)
+        return executions.apply(registration, nowMs: nowMs, seenMs: judgeMs())
     }
 
     private func fact(for completion: Completion, nowMs: Int64) -> ExecutionFact {

@@ -10,35 +10,72 @@ import Synchronization
 /// refused at once instead of being written too.
 public final class ExecutionRegistry: Sendable {
     private struct State {
-        var table = ExecutionTable()
+        var table: ExecutionTable
         /// Terminal outcomes being made durable right now.
         var reserved: [ExecutionID: ExecutionStatus] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    public init() {}
+    /// - Parameter me: this node's id (the table's origin 0).
+    public init(me: String = "local") {
+        state = Mutex(State(table: ExecutionTable(localOrigin: me)))
+    }
 
-    public func apply(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
-        state.withLock { $0.table.apply(heartbeat, nowMs: nowMs) }
+    /// Applies a heartbeat received here at wall time `nowMs` and judge time `seenMs`.
+    public func apply(_ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64? = nil) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
+        state.withLock { $0.table.apply(heartbeat, nowMs: nowMs, seenMs: seenMs) }
+    }
+
+    /// Merges a heartbeat another coordinator received (from gossip). Returns whether it changed the view.
+    @discardableResult
+    public func apply(remote entry: HeartbeatEntry, id: ExecutionID, origin: String, stampMs: Int64, seenMs: Int64) -> Bool {
+        state.withLock { state in
+            let index = state.table.originIndex(origin)
+            return state.table.apply(remote: entry, id: id, origin: index, stampMs: stampMs, seenMs: seenMs)
+        }
+    }
+
+    /// Takes strike counts a sweep leader persisted.
+    public func apply(strikes: [StrikeEntry]) {
+        state.withLock { $0.table.apply(strikes: strikes) }
+    }
+
+    /// Runs `body` on the table under the lock, with a predicate telling which executions have
+    /// an outcome being written right now (the sweep skips those).
+    public func withTable<R>(_ body: (inout ExecutionTable, _ reserved: (ExecutionID) -> Bool) -> R) -> R {
+        state.withLock { state in
+            let reserved = state.reserved
+            return body(&state.table) { reserved[$0] != nil }
+        }
+    }
+
+    /// The coordinator that saw an execution's newest heartbeat.
+    public func lastOrigin(of record: ExecutionRecord) -> String {
+        state.withLock { $0.table.originNames[Int(record.origin)] }
+    }
+
+    /// Strike times of a running execution.
+    public func strikeTimes(_ id: ExecutionID) -> [Int64] {
+        state.withLock { $0.table.strikeTimes(id) }
     }
 
     public func apply(_ completion: Completion, nowMs: Int64) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
         state.withLock { $0.table.apply(completion, nowMs: nowMs) }
     }
 
-    public func apply(_ registration: Registration, nowMs: Int64) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
-        state.withLock { $0.table.apply(registration, nowMs: nowMs) }
+    public func apply(_ registration: Registration, nowMs: Int64, seenMs: Int64? = nil) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
+        state.withLock { $0.table.apply(registration, nowMs: nowMs, seenMs: seenMs) }
     }
 
-    public func apply(fact: ExecutionFact) {
-        state.withLock { $0.table.apply(fact: fact) }
+    public func apply(fact: ExecutionFact, seenMs: Int64 = 0) {
+        state.withLock { $0.table.apply(fact: fact, seenMs: seenMs) }
     }
 
     /// Applies a heartbeat only if it changes nothing durable: a `running` heartbeat for a
     /// known running execution. Otherwise returns `nil` and changes nothing (the caller takes
     /// the durable path). The event-loop fast path uses this.
-    public func refresh(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
+    public func refresh(_ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64? = nil) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
         state.withLock { state in
             guard heartbeat.status == .running, state.reserved[heartbeat.executionID] == nil,
                 let record = state.table[heartbeat.executionID]
@@ -46,7 +83,7 @@ public final class ExecutionRegistry: Sendable {
             if record.status.isTerminal {
                 return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat"))
             }
-            return state.table.apply(heartbeat, nowMs: nowMs)
+            return state.table.apply(heartbeat, nowMs: nowMs, seenMs: seenMs)
         }
     }
 
@@ -71,18 +108,6 @@ public final class ExecutionRegistry: Sendable {
         state.withLock { _ = $0.reserved.removeValue(forKey: id) }
     }
 
-    /// Sets the sweep's strike counts on running executions (for display); others go to zero.
-    public func setStrikes(_ strikes: [ExecutionID: Int]) {
-        state.withLock { $0.table.setStrikes(strikes) }
-    }
-
-    /// Running executions with what the sweeper needs: id and newest heartbeat time.
-    public func runningSnapshot() -> [(id: ExecutionID, lastHeartbeatMs: Int64?)] {
-        state.withLock { state in
-            state.table.allRecords.compactMap { $0.status == .running && state.reserved[$0.id] == nil ? ($0.id, $0.lastHeartbeatMs) : nil }
-        }
-    }
-
     /// Executions the sweep marked FAILED, newest first.
     public func failureMarks(limit: Int) -> [ExecutionRecord] {
         let marked = state.withLock { $0.table.allRecords.filter { $0.terminal?.source == .sweep } }
@@ -99,8 +124,9 @@ public final class ExecutionRegistry: Sendable {
 
     public var counts: StatusCounts { state.withLock { $0.table.counts } }
 
+    /// Forgets finished executions older than the retention; returns their ids.
     @discardableResult
-    public func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> Int {
+    public func expireFinished(olderThan retentionMs: Int64, nowMs: Int64) -> [ExecutionID] {
         state.withLock { $0.table.expireFinished(olderThan: retentionMs, nowMs: nowMs) }
     }
 }

@@ -2,19 +2,19 @@ import Logging
 import ServiceLifecycle
 
 /// Drops finished executions from memory once they are older than the retention period (the
-/// seed's daily cleanup). The store keeps their history.
+/// seed's daily cleanup), along with their replicated gossip entries. The store keeps their history.
 public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
-    let registry: ExecutionRegistry
+    let node: CoordinatorNode
     let retentionS: Double
     let logger: Logger
     let clock: C
     let nowMs: @Sendable () -> Int64
 
     public init(
-        registry: ExecutionRegistry, retentionS: Double, logger: Logger, clock: C = ContinuousClock(),
+        node: CoordinatorNode, retentionS: Double, logger: Logger, clock: C = ContinuousClock(),
         nowMs: @escaping @Sendable () -> Int64 = WallClock.unixMs
     ) {
-        self.registry = registry
+        self.node = node
         self.retentionS = retentionS
         self.logger = logger
         self.clock = clock
@@ -31,8 +31,9 @@ public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
             } catch {
                 return  // shutting down
             }
-            let dropped = registry.expireFinished(olderThan: Int64(retentionS * 1000), nowMs: nowMs())
-            if dropped > 0 { logger.info("Expired finished executions", metadata: ["executions.expired": "\(dropped)"]) }
+            let dropped = node.executions.expireFinished(olderThan: Int64(retentionS * 1000), nowMs: nowMs())
+            node.forget(dropped)
+            if !dropped.isEmpty { logger.info("Expired finished executions", metadata: ["executions.expired": "\(dropped.count)"]) }
         }
     }
 }

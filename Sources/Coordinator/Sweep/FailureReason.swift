@@ -2,7 +2,7 @@
 /// reason ("任务连续心跳超时 {count} 次，已失联") in English, with everything needed to check it.
 enum FailureReason {
     static func text(
-        mark: SweepMark, record: ExecutionRecord?, rule: SweepRule, leader: String, term: UInt64, timestamps: TimestampFormatter
+        mark: SweepMark, record: ExecutionRecord?, lastOrigin: String? = nil, rule: SweepRule, leader: String, term: UInt64, timestamps: TimestampFormatter
     ) -> String {
         var parts: [String] = []
         switch mark.rule {
@@ -14,6 +14,7 @@ enum FailureReason {
         if let record {
             if let last = record.lastHeartbeatMs {
                 var evidence = "last heartbeat received \(timestamps.iso8601(unixMs: last))"
+                if let lastOrigin { evidence += " by \(lastOrigin)" }
                 if let client = record.clientTimestamp { evidence += " (client time \(timestamps.iso8601(unixMs: client * 1000)))" }
                 parts.append(evidence)
             }

@@ -3,9 +3,7 @@
 public protocol MembershipSource: Sendable {
     /// Configured nodes this node considers alive, itself included.
     func aliveNodes() -> Set<String>
-    /// The highest leadership term seen from peers.
-    func highestTermSeen() -> UInt64
-    /// Whether this node has synced its tables with every alive peer since `sinceMs` (monotonic).
+    /// Whether this node's copy of every alive peer's table is as new as the peer says it is.
     func syncedWithAlivePeers() -> Bool
 }
 
@@ -14,6 +12,5 @@ public struct StandaloneMembership: MembershipSource {
     public let me: String
     public init(me: String) { self.me = me }
     public func aliveNodes() -> Set<String> { [me] }
-    public func highestTermSeen() -> UInt64 { 0 }
     public func syncedWithAlivePeers() -> Bool { true }
 }

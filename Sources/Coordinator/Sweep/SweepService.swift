@@ -7,7 +7,8 @@ import VigilCodec
 /// leadership and, when this node leads, has caught up and sweeping is not paused, sweeps the
 /// running executions and makes each failure mark durable before applying it.
 ///
-/// Ages are measured on the monotonic clock `clock`; the wall clock only dates marks.
+/// Ages are measured on the node's monotonic judge clock; `clock` only paces the checks and the
+/// wall clock only dates strikes and marks. The decisions are ``SweepDuty``'s.
 public struct SweepService<C: Clock>: Service where C.Duration == Duration {
     let node: CoordinatorNode
     let membership: any MembershipSource
@@ -27,82 +28,72 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
     }
 
     public func run() async throws {
-        let rule = SweepRule(node.configuration.executions)
-        var election = Election(
-            me: node.id, configured: node.configuration.nodes.map(\.id), graceMs: rule.heartbeatTimeoutMs
+        var duty = SweepDuty(
+            me: node.id, configured: node.configuration.nodes.map(\.id), rule: SweepRule(node.configuration.executions)
         )
-        var sweeper = Sweeper(rule: rule)
-        let start = clock.now
+        let interval = Duration.milliseconds(duty.sweeper.rule.checkIntervalMs)
         while !Task.isShuttingDownGracefully {
             do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: .milliseconds(rule.checkIntervalMs)) }
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
             } catch {
                 return
             }
-            let elapsed = start.duration(to: clock.now)
-            let nowMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-            await check(nowMs: nowMs, election: &election, sweeper: &sweeper)
+            await check(nowMs: node.judgeMs(), duty: &duty)
         }
     }
 
-    /// One check at monotonic `nowMs` (exposed for tests that drive time by hand).
-    func check(nowMs: Int64, election: inout Election, sweeper: inout Sweeper) async {
+    /// One check at judge time `nowMs` (exposed for tests that drive time by hand).
+    func check(nowMs: Int64, duty: inout SweepDuty) async {
         let wall = wallMs()
         let alive = membership.aliveNodes()
-        let change = election.update(
-            alive: alive, highestTermSeen: max(membership.highestTermSeen(), node.sweep.status.term), nowMs: nowMs
+        let storeRead = node.storeReadThroughMs
+        let synced = membership.syncedWithAlivePeers() ? storeRead.map { min($0, nowMs) } : nil
+        let input = SweepDuty.Input(
+            nowMs: nowMs, wallMs: wall, alive: alive, highestTermSeen: node.highestTermSeen, syncedAtMs: synced, paused: node.sweep.isPaused
         )
-        switch change {
+        let started = ContinuousClock.now
+        let result = node.executions.withTable { table, reserved in duty.check(input, table: &table, skip: reserved) }
+        switch result.change {
         case .becameLeader(let term):
             logger.notice("Became sweep leader", metadata: ["election.term": "\(term)"])
-            await persistTerm(term, wallMs: wall)
+            // Durable before any strike or mark of this term.
+            await persist(.leadershipTerm, term: term, wallMs: wall, payload: Self.termPayload(term), what: "leadership term")
+            node.observeTerm(term)
         case .stoppedLeading:
-            logger.notice("No longer sweep leader", metadata: ["election.leader": "\(election.leader ?? "none")"])
-            sweeper = Sweeper(rule: sweeper.rule)
+            logger.notice("No longer sweep leader", metadata: ["election.leader": "\(result.leader ?? "none")"])
         case .none:
             break
         }
-        if membership.syncedWithAlivePeers() { election.markCaughtUp() }
-        let quorum = alive.union([node.id]).intersection(Set(node.configuration.nodes.map(\.id))).count >= election.quorum
         node.sweep.update {
-            $0.leader = election.leader
-            $0.term = election.term
-            $0.quorum = quorum
-            $0.sweeping = election.maySweep(nowMs: nowMs) && !$0.paused
+            $0.leader = result.leader
+            $0.term = result.term
+            $0.quorum = result.quorum
+            $0.sweeping = result.sweeping
         }
-        guard election.maySweep(nowMs: nowMs), !node.sweep.isPaused else { return }
-
-        let started = ContinuousClock.now
-        let running = node.executions.runningSnapshot()
-        var runningIDs = Set<ExecutionID>()
-        for (id, lastHeartbeat) in running {
-            runningIDs.insert(id)
-            // Age on this node's clock: how long ago (by this machine) the newest heartbeat arrived.
-            let seenAt = lastHeartbeat.map { nowMs - max(0, wall - $0) } ?? nowMs
-            sweeper.observe(id, heartbeatVersion: lastHeartbeat, nowMs: seenAt)
-        }
-        for id in sweeper.tracked.keys where !runningIDs.contains(id) { sweeper.forget(id) }
-        let outcome = sweeper.sweep(nowMs: nowMs, wallMs: wall)
+        guard let outcome = result.outcome else { return }
         if let degraded = outcome.degraded {
             logger.warning("Monitor degraded; sweep struck nobody", metadata: ["sweep.reason": "\(degraded)"])
         }
         for strike in outcome.struck {
             logger.info("Heartbeat timeout strike", metadata: ["execution.id": "\(strike.executionID)", "sweep.strikes": "\(strike.strikes)"])
         }
+        if !outcome.struck.isEmpty {
+            await persist(.strikeBatch, term: result.term, wallMs: wall, payload: StrikeBatch.encode(outcome.struck), what: "strike counts")
+        }
         var marked = 0
         for mark in outcome.marked {
+            let record = node.executions.record(mark.executionID)
             let reason = FailureReason.text(
-                mark: mark, record: node.executions.record(mark.executionID), rule: sweeper.rule,
-                leader: node.id, term: election.term, timestamps: node.timestamps
+                mark: mark, record: record, lastOrigin: record.map { node.executions.lastOrigin(of: $0) }, rule: duty.sweeper.rule,
+                leader: node.id, term: result.term, timestamps: node.timestamps
             )
-            if await node.markFailed(mark.executionID, reason: reason, term: election.term, wallMs: wall) {
+            if await node.markFailed(mark.executionID, reason: reason, term: result.term, wallMs: wall) {
                 marked += 1
                 logger.notice("Execution marked lost", metadata: [
                     "execution.id": "\(mark.executionID)", "sweep.strikes": "\(mark.strikes)", "sweep.rule": "\(mark.rule.rawValue)",
                 ])
             }
         }
-        node.executions.setStrikes(sweeper.strikes)
         let duration = ContinuousClock.now - started
         logger.info("Sweep done", metadata: [
             "sweep.processed": "\(outcome.processed)", "sweep.struck": "\(outcome.struck.count)", "sweep.marked": "\(marked)",
@@ -118,14 +109,18 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    private func persistTerm(_ term: UInt64, wallMs: Int64) async {
-        guard let store = node.store else { return }
+    static func termPayload(_ term: UInt64) -> [UInt8] {
         var payload: [UInt8] = []
         Varint.append(term, to: &payload)
+        return payload
+    }
+
+    private func persist(_ type: RecordType, term: UInt64, wallMs: Int64, payload: [UInt8], what: String) async {
+        guard let store = node.store else { return }
         do {
-            _ = try await store.append(.leadershipTerm, term: term, timeMs: wallMs, payload: payload)
+            _ = try await store.append(type, term: term, timeMs: wallMs, payload: payload)
         } catch {
-            logger.error("Could not record the leadership term", metadata: ["error": "\(error)"])
+            logger.error("Could not record the \(what)", metadata: ["error": "\(error)"])
         }
     }
 }

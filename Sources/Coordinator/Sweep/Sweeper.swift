@@ -1,111 +1,90 @@
-/// The sweep, as a pure state machine: the leader's judgement of which running executions have
-/// gone silent.
+/// The sweep, as a pure rule over an ``ExecutionTable``: the leader's judgement of which running
+/// executions have gone silent (seed 000).
 ///
 /// Liveness is measured on the judge's own monotonic clock: an execution's age is the time since
-/// this sweeper first *saw* its newest heartbeat (`observe`), the way Kubernetes' node controller
-/// uses its own probe timestamps. Clock skew between coordinators, or between a container and
-/// the coordinators, changes no decision. Wall-clock times only go into the explanation of a mark.
+/// this node first *saw* its newest heartbeat (`ExecutionRecord.seenMs`, set when the heartbeat
+/// arrived here or was merged from gossip), the way Kubernetes' node controller uses its own
+/// probe timestamps. Clock skew between coordinators, or between a container and the
+/// coordinators, changes no decision. Wall-clock times only date strikes and marks.
 ///
-/// Strike counts can be seeded from elsewhere (``restoreStrikes(_:)``: gossip or the store), so a
-/// new leader continues the count of the old one instead of restarting it.
+/// Strike counts live in the table, so they survive a change of leader: the leader persists
+/// them (``StrikeBatch``), every node applies them, and a new leader continues the count.
+/// Strikes of one execution are at least 0.9 check intervals apart, so a leader change right
+/// after a check does not count the same silence twice.
 public struct Sweeper: Sendable {
     public let rule: SweepRule
-
-    /// What this judge knows about one running execution.
-    public struct Tracked: Sendable, Equatable {
-        /// Identifies the newest heartbeat seen (e.g. its server receive time at the origin);
-        /// `nil` while the execution never heartbeated.
-        public var heartbeatVersion: Int64?
-        /// Judge's monotonic ms when it first saw `heartbeatVersion` (or the registration).
-        public var firstSeenMs: Int64
-        public var strikes: Int
-        /// Wall-clock ms of each sweep that struck, oldest first (for the mark's explanation).
-        public var strikeTimesMs: [Int64]
-    }
-
-    public private(set) var tracked: [ExecutionID: Tracked] = [:]
 
     public init(rule: SweepRule) {
         self.rule = rule
     }
 
-    /// Records what the judge currently knows of a running execution, at monotonic `nowMs`.
-    /// A heartbeat version it has not seen before restarts the age and clears the strikes.
-    public mutating func observe(_ id: ExecutionID, heartbeatVersion: Int64?, nowMs: Int64) {
-        if var entry = tracked[id] {
-            guard entry.heartbeatVersion != heartbeatVersion, let version = heartbeatVersion,
-                entry.heartbeatVersion.map({ version > $0 }) ?? true
-            else { return }
-            entry.heartbeatVersion = version
-            entry.firstSeenMs = nowMs
-            entry.strikes = 0
-            entry.strikeTimesMs = []
-            tracked[id] = entry
-        } else {
-            tracked[id] = Tracked(heartbeatVersion: heartbeatVersion, firstSeenMs: nowMs, strikes: 0, strikeTimesMs: [])
-        }
-    }
-
-    /// Stops tracking an execution (it finished, or was marked).
-    public mutating func forget(_ id: ExecutionID) {
-        tracked[id] = nil
-    }
-
-    /// Continues strike counts learned from a previous leader (higher counts win).
-    public mutating func restoreStrikes(_ strikes: [ExecutionID: Int]) {
-        for (id, count) in strikes {
-            guard var entry = tracked[id], count > entry.strikes else { continue }
-            entry.strikes = count
-            tracked[id] = entry
-        }
-    }
-
-    /// One check. `nowMs` is the judge's monotonic clock, `wallMs` the wall clock (for marks).
-    /// - Parameter lastOrigin: which coordinator last saw each execution, with whether that
-    ///   coordinator is alive; used by the mass-failure guard.
-    public mutating func sweep(nowMs: Int64, wallMs: Int64, lastOrigin: (ExecutionID) -> (node: String, alive: Bool)? = { _ in nil }) -> SweepOutcome {
-        var outcome = SweepOutcome(processed: tracked.count)
-        var stale: [ExecutionID] = []
-        var lost: [ExecutionID] = []
-        for (id, entry) in tracked {
-            let age = nowMs - entry.firstSeenMs
-            guard age > rule.heartbeatTimeoutMs else {
-                if entry.strikes > 0 { outcome.recovered.append(id) }
+    /// One check: strikes, recoveries and marks decided at judge time `nowMs` and wall time
+    /// `wallMs`. Strike counts are updated in `table`; marks are returned (the node makes each
+    /// durable and applies it).
+    /// - Parameters:
+    ///   - skip: executions not to judge now (e.g. an outcome is being written).
+    ///   - originAlive: whether a coordinator is alive; used by the mass-failure guard.
+    public func sweep(
+        _ table: inout ExecutionTable, nowMs: Int64, wallMs: Int64, skip: (ExecutionID) -> Bool = { _ in false },
+        originAlive: (String) -> Bool = { _ in true }
+    ) -> SweepOutcome {
+        var outcome = SweepOutcome(processed: 0)
+        var stale: [Int] = []
+        var lost: [Int] = []
+        var recovered: [Int] = []
+        let minimumSpacingMs = rule.checkIntervalMs * 9 / 10
+        for slot in table.records.values.indices {
+            let record = table.records.values[slot]
+            guard record.status == .running, !skip(record.id) else { continue }
+            outcome.processed += 1
+            if nowMs - record.seenMs <= rule.heartbeatTimeoutMs {
+                if record.strikes > 0 { recovered.append(slot) }
                 continue
             }
-            if entry.heartbeatVersion == nil { lost.append(id) } else { stale.append(id) }
+            if record.heartbeatCount == 0 {
+                lost.append(slot)
+            } else if let last = table.strikeHistory[record.id]?.last, wallMs - last < minimumSpacingMs {
+                continue  // struck less than an interval ago (by this or the previous leader)
+            } else {
+                stale.append(slot)
+            }
         }
         // Mass-failure guard: too many silent at once, or all silent ones behind one dead coordinator.
         let silent = stale.count + lost.count
-        if tracked.count >= rule.massFailureMinimum, Double(silent) > rule.massFailureShare * Double(tracked.count) {
-            outcome.degraded = .massSilence(silent: silent, running: tracked.count)
+        if outcome.processed >= rule.massFailureMinimum, Double(silent) > rule.massFailureShare * Double(outcome.processed) {
+            outcome.degraded = .massSilence(silent: silent, running: outcome.processed)
             return outcome
         }
         if silent >= 2 {
-            let origins = (stale + lost).map(lastOrigin)
-            if let first = origins.first ?? nil, !first.alive, origins.allSatisfy({ $0?.node == first.node }) {
-                outcome.degraded = .coordinatorLost(node: first.node, silent: silent)
-                return outcome
+            let origins = Set((stale + lost).map { table.records.values[$0].origin })
+            if origins.count == 1, let origin = origins.first, origin != 0 {
+                let name = table.originNames[Int(origin)]
+                if !originAlive(name) {
+                    outcome.degraded = .coordinatorLost(node: name, silent: silent)
+                    return outcome
+                }
             }
         }
-        for id in outcome.recovered {
-            tracked[id]?.strikes = 0
-            tracked[id]?.strikeTimesMs = []
+        for slot in recovered {
+            let id = table.records.values[slot].id
+            table.records.values[slot].strikes = 0
+            table.strikeHistory[id] = nil
+            outcome.recovered.append(id)
         }
-        for id in lost {
-            outcome.marked.append(SweepMark(executionID: id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: []))
-            tracked[id] = nil
+        for slot in lost {
+            outcome.marked.append(SweepMark(executionID: table.records.values[slot].id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: []))
         }
-        for id in stale {
-            var entry = tracked[id]!
-            entry.strikes += 1
-            entry.strikeTimesMs.append(wallMs)
-            if entry.strikes >= rule.maxStrikes {
-                outcome.marked.append(SweepMark(executionID: id, rule: .stale, strikes: entry.strikes, strikeTimesMs: entry.strikeTimesMs))
-                tracked[id] = nil
+        for slot in stale {
+            let record = table.records.values[slot]
+            let strikes = Int(record.strikes) + 1
+            var times = table.strikeHistory[record.id] ?? []
+            times.append(wallMs)
+            table.records.values[slot].strikes = UInt8(clamping: strikes)
+            table.strikeHistory[record.id] = times
+            if strikes >= rule.maxStrikes {
+                outcome.marked.append(SweepMark(executionID: record.id, rule: .stale, strikes: strikes, strikeTimesMs: times))
             } else {
-                tracked[id] = entry
-                outcome.struck.append(SweepStrike(executionID: id, strikes: entry.strikes))
+                outcome.struck.append(StrikeEntry(executionID: record.id, strikes: strikes, lastHeartbeatMs: record.lastHeartbeatMs, strikeTimesMs: times))
             }
         }
         outcome.marked.sort { $0.executionID < $1.executionID }
@@ -113,24 +92,14 @@ public struct Sweeper: Sendable {
         outcome.recovered.sort()
         return outcome
     }
-
-    /// Strike counts above zero (to gossip and persist).
-    public var strikes: [ExecutionID: Int] {
-        tracked.compactMapValues { $0.strikes > 0 ? $0.strikes : nil }
-    }
-
-    /// Every tracked entry is consistent: strikes below the limit and one time per strike.
-    public func checkInvariants() -> Bool {
-        tracked.values.allSatisfy { $0.strikes >= 0 && $0.strikes < rule.maxStrikes && $0.strikeTimesMs.count <= $0.strikes }
-    }
 }
 
 /// What one sweep decided.
 public struct SweepOutcome: Sendable, Equatable {
     /// Running executions examined.
     public var processed: Int
-    /// Executions that got a strike but are not yet marked.
-    public var struck: [SweepStrike] = []
+    /// Executions that got a strike but are not yet marked (what the leader persists).
+    public var struck: [StrikeEntry] = []
     /// Executions to mark FAILED.
     public var marked: [SweepMark] = []
     /// Executions whose strikes a fresh heartbeat cleared.
@@ -140,17 +109,6 @@ public struct SweepOutcome: Sendable, Equatable {
 
     public init(processed: Int) {
         self.processed = processed
-    }
-}
-
-/// One strike short of a mark.
-public struct SweepStrike: Sendable, Equatable {
-    public var executionID: ExecutionID
-    public var strikes: Int
-
-    public init(executionID: ExecutionID, strikes: Int) {
-        self.executionID = executionID
-        self.strikes = strikes
     }
 }
 

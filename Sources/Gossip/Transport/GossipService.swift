@@ -89,6 +89,10 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     /// This node's own identity and incarnation.
     public var me: NodeIdentity { configuration.identity }
 
+    /// How far this node's copy of each peer origin's table lags the newest version peers have
+    /// advertised (0 = in sync).
+    public func versionLag() -> [String: UInt64] { state.withLock { $0.core.replica.versionLag() } }
+
     /// The origins held (this node included).
     public func origins() -> [NodeIdentity] { state.withLock { $0.core.replica.origins } }
 

@@ -52,7 +52,7 @@ enum MonitoringRoutes {
     static func refreshHeartbeat(_ body: JSONObject, ctx: IngestContext) throws(APIError) -> (ExecutionID, Int64)? {
         let heartbeat = try ctx.validation.heartbeat(body)
         let now = ctx.nowMs()
-        guard let result = ctx.node.executions.refresh(heartbeat, nowMs: now) else { return nil }
+        guard let result = ctx.node.refresh(heartbeat, nowMs: now) else { return nil }
         try settle(result, ctx: ctx)
         ctx.metrics.heartbeatsAccepted.increment()
         return (heartbeat.executionID, now)

@@ -1,0 +1,72 @@
+import VigilCodec
+
+/// What one coordinator (an *origin*) replicates through gossip about one execution: the newest
+/// heartbeat it received, in compact binary (never JSON).
+///
+/// The gossip key is the execution id (16 bytes) and the gossip stamp is the origin's receive
+/// time in Unix ms, so the entry itself carries only what the stamp does not:
+///
+/// ```
+/// format (1 byte, = 1) | status (1) | registered_at ms (zigzag varint, relative to the stamp)
+/// | client timestamp s (varint, 0 = none) | container id (varint length + UTF-8)
+/// | progress (compact JSON, the rest; may be empty)
+/// ```
+///
+/// Progress that would push the entry past the gossip value limit is left out: peers then keep
+/// the progress they had, and the receiving node still shows the full one.
+public struct HeartbeatEntry: Sendable, Equatable {
+    public static let format: UInt8 = 1
+
+    public var status: ExecutionStatus
+    public var registeredAtMs: Int64
+    public var clientTimestamp: Int64?
+    public var containerID: String
+    public var progress: Progress?
+
+    public init(status: ExecutionStatus, registeredAtMs: Int64, clientTimestamp: Int64?, containerID: String, progress: Progress?) {
+        self.status = status
+        self.registeredAtMs = registeredAtMs
+        self.clientTimestamp = clientTimestamp
+        self.containerID = containerID
+        self.progress = progress
+    }
+
+    /// The entry for a record's newest heartbeat.
+    public init(_ record: ExecutionRecord) {
+        self.init(
+            status: record.status, registeredAtMs: record.registeredAtMs, clientTimestamp: record.clientTimestamp,
+            containerID: record.containerID, progress: record.progress
+        )
+    }
+
+    /// Encodes relative to `stampMs`; progress is dropped when the whole would exceed `maxBytes`.
+    public func encoded(stampMs: Int64, maxBytes: Int) -> [UInt8] {
+        var out: [UInt8] = [Self.format, status.rawValue]
+        Varint.append(Varint.zigzag(registeredAtMs &- stampMs), to: &out)
+        Varint.append(UInt64(max(0, clientTimestamp ?? 0)), to: &out)
+        let container = Array(containerID.utf8.prefix(maxBytes / 2))
+        Varint.append(UInt64(container.count), to: &out)
+        out += container
+        if let progress, out.count + progress.compact.count <= maxBytes { out += progress.compact }
+        return out
+    }
+
+    /// Decodes an entry a peer wrote; `nil` for anything malformed (it is then ignored).
+    public init?(decoding bytes: [UInt8], stampMs: Int64) {
+        var reader = ByteReader(bytes[...])
+        guard reader.readByte() == Self.format, let rawStatus = reader.readByte(), let status = ExecutionStatus(rawValue: rawStatus),
+            let registered = reader.readVarint(), let client = reader.readVarint(), client <= UInt64(Int64.max),
+            let length = reader.readVarint(), length <= UInt64(reader.remaining), let container = reader.readBytes(Int(length))
+        else { return nil }
+        let rest = bytes[reader.position...]
+        var progress: Progress?
+        if !rest.isEmpty {
+            guard let decoded = try? Progress(compact: Array(rest)) else { return nil }
+            progress = decoded
+        }
+        self.init(
+            status: status, registeredAtMs: stampMs &+ Varint.unzigzag(registered), clientTimestamp: client == 0 ? nil : Int64(client),
+            containerID: String(decoding: container, as: UTF8.self), progress: progress
+        )
+    }
+}
