@@ -119,6 +119,7 @@ let package = Package(
             name: "vigil-bench",
             dependencies: [
                 "Coordinator",
+                "CoordinatorSimulation",
                 "Ingest",
                 "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,9 +161,10 @@ let package = Package(
             swiftSettings: optimizedInDebug
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "VigilCodec"], swiftSettings: swiftSettings),
+        .target(name: "CoordinatorSimulation", dependencies: ["Coordinator", "VigilCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "Store", "VigilCodec", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Coordinator", "CoordinatorSimulation", "Store", "VigilCodec", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -53,7 +53,10 @@ public final class GossipMembership<C: Clock>: MembershipSource, HeartbeatSink, 
                 }
                 node.merge(remote: entry, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp)
             case .replica(.originCleared(let origin)):
-                logger.info("Gossip origin restarted; its table starts afresh", metadata: ["gossip.origin": "\(origin)"])
+                let adopted = node.adoptOrphans(of: origin.id)
+                logger.info("Gossip origin restarted; its table starts afresh", metadata: [
+                    "gossip.origin": "\(origin)", "executions.adopted": "\(adopted)",
+                ])
             case .member(let change):
                 logger.info("Gossip member changed", metadata: ["gossip.peer": "\(change.member.identity)", "gossip.change": "\(change)"])
             case .keyMismatch(let peer, let address):

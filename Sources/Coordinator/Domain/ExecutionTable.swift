@@ -18,6 +18,9 @@ public struct ExecutionTable: Sendable {
     /// Wall-clock times (ms) of the sweeps that struck each running execution, oldest first;
     /// only executions with strikes have an entry.
     var strikeHistory: [ExecutionID: [Int64]] = [:]
+    /// Strike counts a leader recorded for a heartbeat this node has not learned yet (a node that
+    /// restarted reads the store before gossip brings the heartbeats); adopted when it arrives.
+    var pendingStrikes: [ExecutionID: StrikeEntry] = [:]
 
     /// - Parameter localOrigin: this node's id (origin index 0).
     public init(localOrigin: String = "local") {
@@ -87,6 +90,7 @@ public struct ExecutionTable: Sendable {
         if let progress = heartbeat.progress { record.progress = progress }
         clearStrikes(&record)
         record.heartbeatCount &+= 1
+        adoptPendingStrikes(&record)
         if heartbeat.status.isTerminal {
             record.status = heartbeat.status
             record.terminal = TerminalInfo(
@@ -127,8 +131,18 @@ public struct ExecutionTable: Sendable {
         if let progress = entry.progress { record.progress = progress }
         clearStrikes(&record)
         record.heartbeatCount &+= 1
+        adoptPendingStrikes(&record)
         replace(record)
         return true
+    }
+
+    private mutating func adoptPendingStrikes(_ record: inout ExecutionRecord) {
+        guard let pending = pendingStrikes[record.id] else { return }
+        if pending.lastHeartbeatMs == record.lastHeartbeatMs {
+            record.strikes = UInt8(clamping: pending.strikes)
+            strikeHistory[record.id] = pending.strikeTimesMs
+        }
+        if (pending.lastHeartbeatMs ?? .min) <= (record.lastHeartbeatMs ?? .min) { pendingStrikes[record.id] = nil }
     }
 
     /// Takes strike counts a sweep leader recorded (from the store, here or on a new leader), so
@@ -136,9 +150,12 @@ public struct ExecutionTable: Sendable {
     /// the same newest heartbeat the leader judged; a fresher heartbeat has cleared the count.
     public mutating func apply(strikes: [StrikeEntry]) {
         for entry in strikes {
-            guard var record = records[entry.executionID], record.status == .running,
-                record.lastHeartbeatMs == entry.lastHeartbeatMs, Int(record.strikes) < entry.strikes
-            else { continue }
+            guard var record = records[entry.executionID], record.status == .running else { continue }
+            if (entry.lastHeartbeatMs ?? .min) > (record.lastHeartbeatMs ?? .min) {
+                pendingStrikes[entry.executionID] = entry  // the heartbeat it is about has not arrived here yet
+                continue
+            }
+            guard record.lastHeartbeatMs == entry.lastHeartbeatMs, Int(record.strikes) < entry.strikes else { continue }
             record.strikes = UInt8(clamping: entry.strikes)
             strikeHistory[entry.executionID] = entry.strikeTimesMs
             replace(record)
@@ -247,7 +264,10 @@ public struct ExecutionTable: Sendable {
         let cutoff = nowMs - retentionMs
         let expired = records.values.lazy.filter { ($0.terminal?.finishedAtMs ?? .max) < cutoff }.map(\.id)
         let ids = Array(expired)
-        for id in ids { remove(id) }
+        for id in ids {
+            remove(id)
+            pendingStrikes[id] = nil
+        }
         return ids
     }
 

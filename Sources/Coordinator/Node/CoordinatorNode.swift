@@ -16,6 +16,8 @@ public final class CoordinatorNode: Sendable {
     public let timestamps: TimestampFormatter
     /// When the node started, on the monotonic clock (for uptime).
     public let startedAt: ContinuousClock.Instant
+    /// When the node started, on the wall clock (Unix ms).
+    public let startedWallMs: Int64
     /// The shared store; `nil` runs the node in memory only (tests).
     public let store: FileStore?
     /// Pause flag, leadership and last-sweep figures.
@@ -75,7 +77,22 @@ public final class CoordinatorNode: Sendable {
 
     /// Merges a heartbeat another coordinator received (delivered by gossip).
     public func merge(remote entry: HeartbeatEntry, id: ExecutionID, origin: String, stampMs: Int64) {
-        executions.apply(remote: entry, id: id, origin: origin, stampMs: stampMs, seenMs: judgeMs())
+        let seen = SeenTime.forRemote(stampMs: stampMs, startedWallMs: startedWallMs, nowWallMs: WallClock.unixMs(), nowJudgeMs: judgeMs())
+        executions.apply(remote: entry, id: id, origin: origin, stampMs: stampMs, seenMs: seen)
+    }
+
+    /// A peer restarted and its old origin table was dropped everywhere: the newest heartbeats
+    /// of running executions that only it had received would vanish from gossip with it, and a
+    /// node that starts later (the restarted one included) would never learn them. This node
+    /// re-publishes them in its own table, with their original stamps. Returns how many.
+    @discardableResult
+    public func adoptOrphans(of origin: String) -> Int {
+        guard origin != id, let sink = heartbeatSink.withLock({ $0 }) else { return 0 }
+        let orphans = executions.running(lastSeenThrough: origin)
+        for record in orphans {
+            sink.publish(id: record.id, entry: HeartbeatEntry(record), stampMs: record.lastHeartbeatMs!)
+        }
+        return orphans.count
     }
 
     /// Applies a durable record another node wrote (read from the shared store).
@@ -129,6 +146,7 @@ public final class CoordinatorNode: Sendable {
         self.executions = ExecutionRegistry(me: id)
         self.timestamps = try TimestampFormatter(timeZoneIdentifier: configuration.timezone)
         self.startedAt = .now
+        self.startedWallMs = WallClock.unixMs()
         self.store = store
     }
 

@@ -50,6 +50,14 @@ public final class ExecutionRegistry: Sendable {
         }
     }
 
+    /// Running executions whose newest heartbeat came through coordinator `origin`.
+    public func running(lastSeenThrough origin: String) -> [ExecutionRecord] {
+        state.withLock { state in
+            guard let index = state.table.originNames.firstIndex(of: origin) else { return [] }
+            return state.table.allRecords.filter { $0.status == .running && Int($0.origin) == index && $0.lastHeartbeatMs != nil }
+        }
+    }
+
     /// The coordinator that saw an execution's newest heartbeat.
     public func lastOrigin(of record: ExecutionRecord) -> String {
         state.withLock { $0.table.originNames[Int(record.origin)] }

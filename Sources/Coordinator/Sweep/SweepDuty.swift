@@ -4,9 +4,15 @@
 /// The production shell (``SweepService``) and the simulated clusters in the tests drive the
 /// same code: they gather an ``Input`` (membership, terms, catch-up, pause), call ``check``,
 /// and then carry out the ``Result`` (persist a new term, the strikes, and each mark).
+///
+/// Checks may come more often than the sweep interval (the shell re-evaluates leadership every
+/// few hundred ms, so a new leader is known at once); the sweep itself runs at most once per
+/// `check_interval` — the first time as soon as the leader may sweep.
 public struct SweepDuty: Sendable {
     public private(set) var election: Election
     public let sweeper: Sweeper
+    /// Judge time of this leadership's last sweep.
+    public private(set) var lastSweepMs: Int64?
 
     public init(me: String, configured: [String], rule: SweepRule) {
         election = Election(me: me, configured: configured, graceMs: rule.heartbeatTimeoutMs)
@@ -55,6 +61,7 @@ public struct SweepDuty: Sendable {
     /// One check at `input.nowMs`. Strike counts change in `table`; marks come back in the outcome.
     public mutating func check(_ input: Input, table: inout ExecutionTable, skip: (ExecutionID) -> Bool = { _ in false }) -> Result {
         let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, nowMs: input.nowMs)
+        if change != .none { lastSweepMs = nil }
         if let synced = input.syncedAtMs { election.markCaughtUp(atMs: synced) }
         let members = input.alive.intersection(election.configured).union([election.me])
         var result = Result(
@@ -62,6 +69,8 @@ public struct SweepDuty: Sendable {
             sweeping: election.maySweep(nowMs: input.nowMs) && !input.paused
         )
         guard result.sweeping else { return result }
+        if let last = lastSweepMs, input.nowMs - last < sweeper.rule.checkIntervalMs { return result }
+        lastSweepMs = input.nowMs
         result.outcome = sweeper.sweep(&table, nowMs: input.nowMs, wallMs: input.wallMs, skip: skip) { input.alive.contains($0) }
         return result
     }

@@ -31,7 +31,8 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
         var duty = SweepDuty(
             me: node.id, configured: node.configuration.nodes.map(\.id), rule: SweepRule(node.configuration.executions)
         )
-        let interval = Duration.milliseconds(duty.sweeper.rule.checkIntervalMs)
+        // Leadership is re-evaluated every tick; the duty sweeps once per check interval.
+        let interval = Duration.milliseconds(min(duty.sweeper.rule.checkIntervalMs, Self.tickMs))
         while !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
@@ -108,6 +109,9 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
             $0.degraded = outcome.degraded?.description
         }
     }
+
+    /// How often leadership is re-evaluated (at most; never less often than the check interval).
+    static var tickMs: Int64 { 250 }
 
     static func termPayload(_ term: UInt64) -> [UInt8] {
         var payload: [UInt8] = []

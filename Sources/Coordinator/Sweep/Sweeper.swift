@@ -31,17 +31,16 @@ public struct Sweeper: Sendable {
         var outcome = SweepOutcome(processed: 0)
         var stale: [Int] = []
         var lost: [Int] = []
-        var recovered: [Int] = []
         let minimumSpacingMs = rule.checkIntervalMs * 9 / 10
         for slot in table.records.values.indices {
             let record = table.records.values[slot]
             guard record.status == .running, !skip(record.id) else { continue }
             outcome.processed += 1
-            if nowMs - record.seenMs <= rule.heartbeatTimeoutMs {
-                if record.strikes > 0 { recovered.append(slot) }
-                continue
-            }
-            if record.heartbeatCount == 0 {
+            // A record with strikes still holds the heartbeat a leader judged stale (a fresh one
+            // clears them), so it stays stale even if this judge saw it only recently — e.g. a
+            // node that restarted and took over continues the count instead of restarting it.
+            if record.strikes == 0 && nowMs - record.seenMs <= rule.heartbeatTimeoutMs { continue }
+            if record.heartbeatCount == 0 && record.strikes == 0 {
                 lost.append(slot)
             } else if let last = table.strikeHistory[record.id]?.last, wallMs - last < minimumSpacingMs {
                 continue  // struck less than an interval ago (by this or the previous leader)
@@ -65,12 +64,6 @@ public struct Sweeper: Sendable {
                 }
             }
         }
-        for slot in recovered {
-            let id = table.records.values[slot].id
-            table.records.values[slot].strikes = 0
-            table.strikeHistory[id] = nil
-            outcome.recovered.append(id)
-        }
         for slot in lost {
             outcome.marked.append(SweepMark(executionID: table.records.values[slot].id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: []))
         }
@@ -89,7 +82,6 @@ public struct Sweeper: Sendable {
         }
         outcome.marked.sort { $0.executionID < $1.executionID }
         outcome.struck.sort { $0.executionID < $1.executionID }
-        outcome.recovered.sort()
         return outcome
     }
 }
@@ -102,8 +94,6 @@ public struct SweepOutcome: Sendable, Equatable {
     public var struck: [StrikeEntry] = []
     /// Executions to mark FAILED.
     public var marked: [SweepMark] = []
-    /// Executions whose strikes a fresh heartbeat cleared.
-    public var recovered: [ExecutionID] = []
     /// Set when the guard blamed the monitor: then nothing was struck or marked.
     public var degraded: DegradedReason?
 
