@@ -120,8 +120,10 @@ let package = Package(
             dependencies: [
                 "Coordinator",
                 "CoordinatorSimulation",
+                "Gossip",
                 "Ingest",
                 "Store",
+                "VigilCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -7,6 +7,9 @@ import Foundation
 ///   vigil-bench memory COUNT        RSS growth per tracked execution after COUNT heartbeats
 ///   vigil-bench store DIR           store throughput, replay and restart figures
 ///   vigil-bench store-crash-child DIR   appends forever, printing "ack SEQ" per durable append
+///   vigil-bench sweep COUNT         one sweep over COUNT running executions (median ms)
+///   vigil-bench memory-cluster COUNT   RSS per execution with three origins (view + gossip replica)
+///   vigil-bench failover RUNS [EXECUTIONS]   seeded simulated leader failovers: false/lost/duplicate marks
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "bare-http":
@@ -20,15 +23,25 @@ case "store":
     let records = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1_000_000
     try await StoreBenchmark.run(directory: dir, replayRecords: records)
 case "store-crash-child":
-    guard let dir = arguments.dropFirst().first else { fail("usage: vigil-bench store-crash-child DIR") }
+    guard let dir = arguments.dropFirst().first else { fail("usage: vigil-bench store-crash-child DIR | sweep COUNT | memory-cluster COUNT | failover RUNS [EXECUTIONS]") }
     try await StoreCrashChild.run(directory: dir)
 case "store-full-child":
     guard let dir = arguments.dropFirst().first, let limit = arguments.dropFirst(2).first.flatMap({ Int($0) }) else {
         fail("usage: vigil-bench store-full-child DIR LIMIT_BYTES")
     }
     try await StoreFullChild.run(directory: dir, limitBytes: limit)
+case "sweep":
+    guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench sweep COUNT") }
+    SweepBenchmark.run(count: count)
+case "memory-cluster":
+    guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench memory-cluster COUNT") }
+    ClusterMemoryBenchmark.run(count: count)
+case "failover":
+    guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench failover RUNS [EXECUTIONS]") }
+    let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000
+    await FailoverBenchmark.run(runs: runs, executions: executions, workers: 2)
 default:
-    fail("usage: vigil-bench bare-http PORT | memory COUNT | store DIR [RECORDS] | store-crash-child DIR")
+    fail("usage: vigil-bench bare-http PORT | memory COUNT | store DIR [RECORDS] | store-crash-child DIR | sweep COUNT | memory-cluster COUNT | failover RUNS [EXECUTIONS]")
 }
 
 func fail(_ message: String) -> Never {

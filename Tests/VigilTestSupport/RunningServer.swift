@@ -5,11 +5,12 @@ public final class RunningServer: @unchecked Sendable {
     public let process = Process()
     private let output = Pipe()
 
-    public init(binary: URL, arguments: [String]) throws {
+    /// - Parameter standardError: where the node's log (stderr) goes; discarded when `nil`.
+    public init(binary: URL, arguments: [String], standardError: FileHandle? = nil) throws {
         process.executableURL = binary
         process.arguments = arguments
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError ?? FileHandle.nullDevice
         try process.run()
     }
 
@@ -45,6 +46,14 @@ public final class RunningServer: @unchecked Sendable {
     /// SIGKILL if still running.
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// SIGKILL (a crash: no graceful shutdown), then waits until the process is gone.
+    public func killAndWait(timeout: Duration) async throws {
+        stop()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        guard !process.isRunning else { throw ServerError(message: "server survived SIGKILL") }
     }
 
     public struct ServerError: Error { public var message: String }

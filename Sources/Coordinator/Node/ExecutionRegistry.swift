@@ -41,12 +41,12 @@ public final class ExecutionRegistry: Sendable {
         state.withLock { $0.table.apply(strikes: strikes) }
     }
 
-    /// Runs `body` on the table under the lock, with a predicate telling which executions have
-    /// an outcome being written right now (the sweep skips those).
-    public func withTable<R>(_ body: (inout ExecutionTable, _ reserved: (ExecutionID) -> Bool) -> R) -> R {
+    /// Runs `body` on the table under the lock, with the executions whose outcome is being
+    /// written right now (the sweep skips those).
+    public func withTable<R>(_ body: (inout ExecutionTable, _ reserved: Set<ExecutionID>) -> R) -> R {
         state.withLock { state in
-            let reserved = state.reserved
-            return body(&state.table) { reserved[$0] != nil }
+            let reserved = Set(state.reserved.keys)
+            return body(&state.table, reserved)
         }
     }
 

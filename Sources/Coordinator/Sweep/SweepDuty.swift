@@ -59,7 +59,7 @@ public struct SweepDuty: Sendable {
     }
 
     /// One check at `input.nowMs`. Strike counts change in `table`; marks come back in the outcome.
-    public mutating func check(_ input: Input, table: inout ExecutionTable, skip: (ExecutionID) -> Bool = { _ in false }) -> Result {
+    public mutating func check(_ input: Input, table: inout ExecutionTable, reserved: Set<ExecutionID> = []) -> Result {
         let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, nowMs: input.nowMs)
         if change != .none { lastSweepMs = nil }
         if let synced = input.syncedAtMs { election.markCaughtUp(atMs: synced) }
@@ -71,7 +71,7 @@ public struct SweepDuty: Sendable {
         guard result.sweeping else { return result }
         if let last = lastSweepMs, input.nowMs - last < sweeper.rule.checkIntervalMs { return result }
         lastSweepMs = input.nowMs
-        result.outcome = sweeper.sweep(&table, nowMs: input.nowMs, wallMs: input.wallMs, skip: skip) { input.alive.contains($0) }
+        result.outcome = sweeper.sweep(&table, nowMs: input.nowMs, wallMs: input.wallMs, skip: reserved) { input.alive.contains($0) }
         return result
     }
 }

@@ -53,7 +53,7 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
             nowMs: nowMs, wallMs: wall, alive: alive, highestTermSeen: node.highestTermSeen, syncedAtMs: synced, paused: node.sweep.isPaused
         )
         let started = ContinuousClock.now
-        let result = node.executions.withTable { table, reserved in duty.check(input, table: &table, skip: reserved) }
+        let result = node.executions.withTable { table, reserved in duty.check(input, table: &table, reserved: reserved) }
         switch result.change {
         case .becameLeader(let term):
             logger.notice("Became sweep leader", metadata: ["election.term": "\(term)"])

@@ -22,30 +22,40 @@ public struct Sweeper: Sendable {
     /// `wallMs`. Strike counts are updated in `table`; marks are returned (the node makes each
     /// durable and applies it).
     /// - Parameters:
-    ///   - skip: executions not to judge now (e.g. an outcome is being written).
+    ///   - reserved: executions not to judge now (an outcome is being written).
     ///   - originAlive: whether a coordinator is alive; used by the mass-failure guard.
     public func sweep(
-        _ table: inout ExecutionTable, nowMs: Int64, wallMs: Int64, skip: (ExecutionID) -> Bool = { _ in false },
+        _ table: inout ExecutionTable, nowMs: Int64, wallMs: Int64, skip reserved: Set<ExecutionID> = [],
         originAlive: (String) -> Bool = { _ in true }
     ) -> SweepOutcome {
         var outcome = SweepOutcome(processed: 0)
         var stale: [Int] = []
         var lost: [Int] = []
         let minimumSpacingMs = rule.checkIntervalMs * 9 / 10
-        for slot in table.records.values.indices {
-            let record = table.records.values[slot]
-            guard record.status == .running, !skip(record.id) else { continue }
-            outcome.processed += 1
-            // A record with strikes still holds the heartbeat a leader judged stale (a fresh one
-            // clears them), so it stays stale even if this judge saw it only recently — e.g. a
-            // node that restarted and took over continues the count instead of restarting it.
-            if record.strikes == 0 && nowMs - record.seenMs <= rule.heartbeatTimeoutMs { continue }
-            if record.heartbeatCount == 0 && record.strikes == 0 {
-                lost.append(slot)
-            } else if let last = table.strikeHistory[record.id]?.last, wallMs - last < minimumSpacingMs {
-                continue  // struck less than an interval ago (by this or the previous leader)
-            } else {
-                stale.append(slot)
+        let timeoutMs = rule.heartbeatTimeoutMs
+        let history = table.strikeHistory
+        // One pass over the packed records, reading fields in place (no record copies): this
+        // is the whole cost of a sweep of a million running executions.
+        table.records.values.withUnsafeBufferPointer { records in
+            for slot in records.indices where records[slot].status == .running {
+                // A record with strikes still holds the heartbeat a leader judged stale (a fresh
+                // one clears them), so it stays stale even if this judge saw it only recently —
+                // e.g. a node that restarted and took over continues the count.
+                let strikes = records[slot].strikes
+                if strikes == 0 && nowMs - records[slot].seenMs <= timeoutMs {
+                    outcome.processed += 1
+                    continue
+                }
+                let id = records[slot].id
+                if !reserved.isEmpty && reserved.contains(id) { continue }
+                outcome.processed += 1
+                if records[slot].heartbeatCount == 0 && strikes == 0 {
+                    lost.append(slot)
+                } else if strikes > 0, let last = history[id]?.last, wallMs - last < minimumSpacingMs {
+                    continue  // struck less than an interval ago (by this or the previous leader)
+                } else {
+                    stale.append(slot)
+                }
             }
         }
         // Mass-failure guard: too many silent at once, or all silent ones behind one dead coordinator.

@@ -1,0 +1,56 @@
+import Coordinator
+import CoordinatorSimulation
+import Foundation
+import VigilCodec
+
+/// `runs` seeded simulated clusters (3 nodes, `executions` executions, seed 000's default rule),
+/// each with its leader SIGKILLed at a random moment while strike counts are under way and
+/// restarted a minute later. Counts false, lost and duplicate marks over all runs and the
+/// detection latency (last heartbeat → mark) with and without a failover in the count.
+enum FailoverBenchmark {
+    static func run(runs: Int, executions: Int, workers: Int) async {
+        let rule = SweepRule()
+        let started = ContinuousClock.now
+        let reports = await withTaskGroup(of: [ClusterSimulation.Report].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var reports: [ClusterSimulation.Report] = []
+                    var seed = UInt64(worker + 1)
+                    while seed <= UInt64(runs) {
+                        var settings = ClusterSimulation.Settings()
+                        settings.seed = seed
+                        settings.executions = executions
+                        settings.durationMs = 1_400_000
+                        var rng = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D)
+                        settings.kills = [(atMs: 450_000 + Int64(rng.next() % 400_000), node: .leader)]
+                        reports.append(ClusterSimulation.run(settings))
+                        seed += UInt64(workers)
+                    }
+                    return reports
+                }
+            }
+            var all: [ClusterSimulation.Report] = []
+            for await part in group { all += part }
+            return all
+        }
+        let elapsed = ContinuousClock.now - started
+        let falseMarks = reports.reduce(0) { $0 + $1.falseMarks.count }
+        let lost = reports.reduce(0) { $0 + $1.lostMarks.count }
+        let duplicates = reports.reduce(0) { $0 + $1.duplicateMarks.count }
+        let kills = reports.reduce(0) { $0 + $1.kills }
+        let normal = reports.flatMap(\.detectionLatenciesMs).sorted()
+        let failover = reports.flatMap(\.failoverLatenciesMs).sorted()
+        let bound = rule.heartbeatTimeoutMs + 3 * rule.checkIntervalMs + 1_000
+        let lower = rule.heartbeatTimeoutMs + 2 * rule.checkIntervalMs
+        print("failover: runs \(reports.count) executions_per_run \(executions) leader_kills \(kills) marks \(normal.count) seconds \(elapsed.components.seconds)")
+        print("failover: false_marks \(falseMarks) lost_marks \(lost) duplicate_marks \(duplicates)")
+        if let first = normal.first, let last = normal.last {
+            print("failover: detection_latency_s min \(Double(first) / 1000) median \(Double(normal[normal.count / 2]) / 1000) max \(Double(last) / 1000) (seed window (\(Double(lower) / 1000), \(Double(bound) / 1000)])")
+            print("failover: outside_window \(normal.filter { $0 <= lower || $0 > bound }.count)")
+        }
+        if let last = failover.last {
+            print("failover: marks_spanning_a_failover \(failover.count) max_latency_s \(Double(last) / 1000) extra_over_window_s \(Double(max(0, last - bound)) / 1000) (target <= one interval = \(Double(rule.checkIntervalMs) / 1000))")
+        }
+    }
+}
+
