@@ -34,6 +34,7 @@ enum HealthRoutes {
                 "executions": countsJSON(counts),
                 "sweep": AdminRoutes.status(ctx),
                 "gossip": gossipJSON(ctx),
+                "store": storeJSON(ctx),
                 "services": .object(JSONObject(services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) })),
             ])
             return ExecutionRoutes.json(body)
@@ -75,6 +76,21 @@ enum HealthRoutes {
         return .object([
             "status": .string("ok"), "members": .int(Int64(members.count)),
             "alive": .int(byState["alive"]!), "suspect": .int(byState["suspect"]!), "dead": .int(byState["dead"]!), "left": .int(byState["left"]!),
+        ])
+    }
+
+    /// The shared store as this node uses it: its own files, and how fresh its reading of the
+    /// other nodes' files is (the peers' facts reach this node's view that way).
+    static func storeJSON(_ ctx: IngestContext) -> JSONValue {
+        guard let store = ctx.node.store else { return .object(["status": .string("disabled")]) }
+        let readAgo = ctx.node.storeReadThroughMs.map { Double(ctx.node.judgeMs() - $0) / 1000 }
+        return .object([
+            "status": .string(readAgo.map { $0 < 10 } ?? false ? "ok" : "lagging"),
+            "path": .string(store.root),
+            "next_sequence": .int(Int64(store.nextSequence)),
+            "fsyncs": .int(Int64(store.fsyncCount)),
+            "peers_read_s_ago": readAgo.map { .double(($0 * 1000).rounded() / 1000) } ?? .null,
+            "highest_term_seen": .int(Int64(ctx.node.highestTermSeen)),
         ])
     }
 

@@ -19,8 +19,12 @@ struct Status: AsyncParsableCommand {
             print("leader      \(Output.text(sweep?["leader"])) (term \(Output.text(sweep?["term"])), quorum \(Output.text(sweep?["quorum"])))")
             print("sweeping    \(sweep?["paused"] == .bool(true) ? Output.colored("paused") : Output.text(sweep?["sweeping"]))" + (sweep?["degraded"].flatMap { $0 == .null ? nil : " - \(Output.text($0))" } ?? ""))
             print("executions  running \(Output.text(counts?["running"])), completed \(Output.text(counts?["completed"])), failed \(Output.text(counts?["failed"])), total \(Output.text(counts?["total"]))")
-            let store = health["services"]?["store"]
-            print("store       \(Output.text(store?["status"])): \(Output.text(store?["detail"]))")
+            let store = health["store"]
+            if store?["status"] == .string("disabled") {
+                print("store       disabled (in memory only)")
+            } else {
+                print("store       \(Output.text(store?["status"])): \(Output.text(store?["path"])), peers read \(Output.age(store?["peers_read_s_ago"]?.numberValue)) ago, fsyncs \(Output.text(store?["fsyncs"]))")
+            }
         }
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Store
+import Synchronization
+import Testing
+
+@testable import Coordinator
+
+/// Two coordinator nodes wired the way `vigil serve` wires them, with the network replaced by a
+/// direct hand-off: heartbeats replicate into the other node's view, durable facts reach it
+/// through the shared store, and a restarted peer's heartbeats are adopted.
+@Suite struct ReplicationTests {
+    /// Delivers what one node publishes straight into another node's view.
+    final class Link: HeartbeatSink {
+        let from: String
+        let to = Mutex<CoordinatorNode?>(nil)
+        let published = Mutex<[(ExecutionID, Int64)]>([])
+        init(from: String) { self.from = from }
+        func publish(id: ExecutionID, entry: HeartbeatEntry, stampMs: Int64) {
+            published.withLock { $0.append((id, stampMs)) }
+            // Through the wire form, as gossip carries it.
+            let bytes = entry.encoded(stampMs: stampMs, maxBytes: 526)
+            guard let decoded = HeartbeatEntry(decoding: bytes, stampMs: stampMs) else { return }
+            to.withLock { $0 }?.merge(remote: decoded, id: id, origin: from, stampMs: stampMs)
+        }
+        func forget(id: ExecutionID) {}
+    }
+
+    static func configuration() -> VigilConfiguration {
+        VigilConfiguration(nodes: ["n1", "n2"].enumerated().map {
+            NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: 8000 + $0.offset), gossip: HostPort(host: "127.0.0.1", port: 9000 + $0.offset))
+        })
+    }
+
+    let id = ExecutionID("550e8400-e29b-41d4-a716-446655440000")!
+
+    func progress(_ percentage: Double) throws -> Coordinator.Progress {
+        try Coordinator.Progress(validating: ["percentage": .double(percentage), "current_stage": .string("爬取中")])
+    }
+
+    @Test func heartbeatEntryRoundTripsAndDropsOversizedProgress() throws {
+        let entry = HeartbeatEntry(status: .running, registeredAtMs: 1_700_000_000_000, clientTimestamp: 1_700_000_001, containerID: "crawler-1", progress: try progress(45))
+        let bytes = entry.encoded(stampMs: 1_700_000_005_000, maxBytes: 526)
+        #expect(HeartbeatEntry(decoding: bytes, stampMs: 1_700_000_005_000) == entry)
+        let small = entry.encoded(stampMs: 1_700_000_005_000, maxBytes: 24)
+        #expect(small.count <= 24)
+        #expect(HeartbeatEntry(decoding: small, stampMs: 1_700_000_005_000)?.progress == nil)
+        #expect(HeartbeatEntry(decoding: [], stampMs: 0) == nil)
+        #expect(HeartbeatEntry(decoding: [1, 0, 0, 0, 200], stampMs: 0) == nil)  // container longer than the rest
+        #expect(HeartbeatEntry(decoding: bytes.dropLast(1).map { $0 }, stampMs: 0) == nil)  // cut progress
+    }
+
+    @Test func heartbeatsAndFactsReachTheOtherNode() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-repl-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s1 = try FileStore(root: root, node: "n1"), s2 = try FileStore(root: root, node: "n2")
+        defer { s1.close(); s2.close() }
+        let n1 = try CoordinatorNode(id: "n1", configuration: Self.configuration(), store: s1)
+        let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration(), store: s2)
+        let l1 = Link(from: "n1"), l2 = Link(from: "n2")
+        l1.to.withLock { $0 = n2 }
+        l2.to.withLock { $0 = n1 }
+        n1.attach(heartbeats: l1)
+        n2.attach(heartbeats: l2)
+
+        // Registered on n1 (durable first), refreshed on n1 (the fast path), seen on n2.
+        let now: Int64 = 1_700_000_000_000
+        _ = try await n1.receive(Heartbeat(executionID: id, containerID: "c1", clientTimestamp: 1_700_000_000, progress: try progress(10)), nowMs: now)
+        _ = n1.refresh(Heartbeat(executionID: id, containerID: "c1", clientTimestamp: 1_700_000_001, progress: try progress(20)), nowMs: now + 1_000)
+        #expect(n2.executions.record(id)?.lastHeartbeatMs == now + 1_000)
+        #expect(n2.executions.record(id)?.progress == (try progress(20)))
+        #expect(n2.executions.lastOrigin(of: n2.executions.record(id)!) == "n1")
+        // The container moves to n2: latest heartbeat wins on both.
+        _ = try await n2.receive(Heartbeat(executionID: id, containerID: "c1", clientTimestamp: 1_700_000_002), nowMs: now + 2_000)
+        #expect(n1.executions.record(id)?.lastHeartbeatMs == now + 2_000)
+        #expect(n1.executions.record(id)?.heartbeatCount == 3)
+
+        // The completion is durable on n2; n1 learns it from the store (StoreFollower's poll).
+        _ = try await n2.receive(Completion(executionID: id, containerID: "c1", success: true, resultData: nil, errorMessage: nil), nowMs: now + 3_000)
+        var tail = StoreTail()
+        for record in try tail.poll(s1.reader).records where record.node != "n1" { n1.apply(peerRecord: record) }
+        #expect(n1.executions.record(id)?.status == .completed)
+        // Terminal beats running: a late running entry merged from gossip changes nothing.
+        n1.merge(remote: HeartbeatEntry(status: .running, registeredAtMs: now, clientTimestamp: nil, containerID: "c1", progress: nil), id: id, origin: "n2", stampMs: now + 9_000)
+        #expect(n1.executions.record(id)?.status == .completed)
+    }
+
+    @Test func aRestartedPeersHeartbeatsAreAdopted() async throws {
+        let n1 = try CoordinatorNode(id: "n1", configuration: Self.configuration())
+        let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration())
+        let l2 = Link(from: "n2")
+        n2.attach(heartbeats: l2)
+        let stamp: Int64 = 1_700_000_000_000
+        n2.merge(remote: HeartbeatEntry(status: .running, registeredAtMs: stamp, clientTimestamp: nil, containerID: "c", progress: nil), id: id, origin: "n1", stampMs: stamp)
+        #expect(n2.adoptOrphans(of: "n1") == 1)
+        #expect(l2.published.withLock { $0.map(\.1) } == [stamp])  // republished with its original stamp
+        #expect(n2.adoptOrphans(of: "n3") == 0)
+        _ = n1
+    }
+
+    @Test func aHeartbeatFromBeforeTheNodeStartedAgesFromItsStamp() {
+        // Started at wall 10,000; the heartbeat was stamped at 4,000, now is 12,000 (judge 2,000).
+        #expect(SeenTime.forRemote(stampMs: 4_000, startedWallMs: 10_000, nowWallMs: 12_000, nowJudgeMs: 2_000) == -6_000)
+        // One received while this node runs counts from when it arrived here.
+        #expect(SeenTime.forRemote(stampMs: 11_000, startedWallMs: 10_000, nowWallMs: 12_000, nowJudgeMs: 2_000) == 2_000)
+        // A stamp from the future (skew) never makes the age negative.
+        #expect(SeenTime.forRemote(stampMs: 9_999, startedWallMs: 10_000, nowWallMs: 9_000, nowJudgeMs: 2_000) == 2_000)
+    }
+}
