@@ -46,7 +46,8 @@ enum FailoverBenchmark {
         print("failover: false_marks \(falseMarks) lost_marks \(lost) duplicate_marks \(duplicates)")
         if let first = normal.first, let last = normal.last {
             print("failover: detection_latency_s min \(Double(first) / 1000) median \(Double(normal[normal.count / 2]) / 1000) max \(Double(last) / 1000) (seed window (\(Double(lower) / 1000), \(Double(bound) / 1000)])")
-            print("failover: outside_window \(normal.filter { $0 <= lower || $0 > bound }.count)")
+            let outside = normal.filter { $0 <= lower || $0 > bound }.count - failover.filter { $0 <= lower || $0 > bound }.count
+            print("failover: outside_window_without_failover \(outside) of \(normal.count - failover.count)")
         }
         if let last = failover.last {
             print("failover: marks_spanning_a_failover \(failover.count) max_latency_s \(Double(last) / 1000) extra_over_window_s \(Double(max(0, last - bound)) / 1000) (target <= one interval = \(Double(rule.checkIntervalMs) / 1000))")

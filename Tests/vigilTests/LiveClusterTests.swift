@@ -48,7 +48,7 @@ import VigilTestSupport
         let gossip = Self.freePorts(3, udp: true)
         let nodes = (0..<3).map { #"{"id":"n\#($0 + 1)","http":"127.0.0.1:\#(http[$0])","gossip":"127.0.0.1:\#(gossip[$0])"}"# }
         let config = dir.appendingPathComponent("cluster.json")
-        try #"{"cluster":"live-test","nodes":[\#(nodes.joined(separator: ","))],"store":{"path":"\#(dir.path)/store"}}"#.write(to: config, atomically: true, encoding: .utf8)
+        try #"{"cluster":"live-test","nodes":[\#(nodes.joined(separator: ","))],"store":{"path":"\#(dir.path)/store"},"executions":{"heartbeat_timeout_s":2,"check_interval_s":0.5}}"#.write(to: config, atomically: true, encoding: .utf8)
 
         var servers: [RunningServer] = []
         defer { servers.forEach { $0.stop() } }
@@ -70,6 +70,39 @@ import VigilTestSupport
         let (jsonStatus, json, _) = try Self.vigil(["members", "--node", n1, "--format", "json"])
         #expect(jsonStatus == 0)
         #expect(json.contains(#""id":"n3""#) && json.contains(#""quorum":"#))
+
+        // A heartbeat sent by hand to n2 shows up on n3, with its progress.
+        let id = UUID().uuidString.lowercased()
+        let (beatCode, beatText, _) = try Self.vigil(["beat", "--node", "127.0.0.1:\(http[1])", "--execution-id", id, "--container-id", "c1", "--progress", #"{"percentage": 45}"#])
+        #expect(beatCode == 0 && beatText.hasPrefix("heartbeat accepted for \(id)"), "\(beatText)")
+        var listed = ""
+        for _ in 0..<25 where !listed.contains(id) {
+            listed = try Self.vigil(["executions", "--node", "127.0.0.1:\(http[2])"]).1
+            if !listed.contains(id) { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(listed.contains(id) && listed.contains("45.0%"), "\(listed)")
+        let detail = try Self.vigil(["execution", id, "--node", "127.0.0.1:\(http[2])"]).1
+        #expect(detail.contains("running") && detail.contains("45.0%") && detail.contains("c1"), "\(detail)")
+
+        // Silence: the leader marks it (timeout 2 s, three checks 0.5 s apart); every node shows it.
+        var failed = false
+        for _ in 0..<100 where !failed {
+            try await Task.sleep(for: .milliseconds(100))
+            failed = try Self.vigil(["executions", "--node", n1, "--status", "failed", "--format", "json"]).1.contains(id)
+        }
+        #expect(failed, "not marked FAILED at n1 within 10 s")
+        let onN3 = try Self.vigil(["execution", id, "--node", "127.0.0.1:\(http[2])"]).1
+        #expect(onN3.contains("failed") && onN3.contains("Heartbeat timed out 3 consecutive checks"), "\(onN3)")
+
+        // Pause on n1 is seen by n2 (replicated through the store); resume from n2.
+        #expect(try Self.vigil(["pause", "--node", n1]).0 == 0)
+        var paused = false
+        for _ in 0..<30 where !paused {
+            try await Task.sleep(for: .milliseconds(100))
+            paused = try Self.vigil(["status", "--node", "127.0.0.1:\(http[1])"]).1.contains("paused")
+        }
+        #expect(paused, "n2 did not show the pause within 3 s")
+        #expect(try Self.vigil(["resume", "--node", "127.0.0.1:\(http[1])"]).0 == 0)
 
         // n3 stops (SIGKILL): the others see it dead.
         kill(servers[2].process.processIdentifier, SIGKILL)
@@ -93,6 +126,7 @@ import VigilTestSupport
         let fromNode = try Self.vigil(["marks", "--node", n1, "--format", "json"]).1
         let fromStore = try Self.vigil(["marks", "--store", dir.path + "/store", "--format", "json"]).1
         #expect(fromNode == fromStore)
+        #expect(fromNode.contains(id))
         for server in servers.prefix(2) { _ = try await server.terminate(timeout: .seconds(10)) }
     }
 }
