@@ -166,7 +166,10 @@ let package = Package(
         .target(name: "CoordinatorSimulation", dependencies: ["Coordinator", "VigilCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "CoordinatorSimulation", "Store", "VigilCodec", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Coordinator", "CoordinatorSimulation", "Store", "VigilCodec", .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

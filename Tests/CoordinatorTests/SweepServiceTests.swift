@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import Store
 import Synchronization
 import Testing
@@ -50,10 +51,17 @@ import Testing
         let wall = Wall()
         let id = ExecutionID(high: 5, low: 5)
         _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: wall.ms.withLock { $0 })
-        let service = SweepService(node: node, membership: StandaloneMembership(me: "n1"), logger: Logger(label: "t"), wallMs: { wall.ms.withLock { $0 } })
+        let metrics = TestMetrics()
+        let service = SweepService(
+            node: node, membership: StandaloneMembership(me: "n1"), logger: Logger(label: "t"), wallMs: { wall.ms.withLock { $0 } }, metricsFactory: metrics
+        )
         await drive(service, wall: wall, from: 120_000, to: 840_000)
         let record = try #require(node.executions.record(id))
         #expect(record.status == .failed)
+        #expect(try metrics.expectCounter("vigil_sweep_strikes_total").totalValue == 2)
+        #expect(try metrics.expectCounter("vigil_sweep_marks_total", [("rule", "stale")]).totalValue == 1)
+        #expect(try metrics.expectCounter("vigil_leadership_terms_started_total").totalValue == 1)
+        #expect(try metrics.expectGauge("vigil_sweep_leader").lastValue == 1)
         let reason = try #require(record.terminal?.reason)
         #expect(reason.hasPrefix("Heartbeat timed out 3 consecutive checks (timeout 300 s, check every 120 s); lost"))
         #expect(reason.contains("marked by leader n1, term 1"))

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import Store
 import VigilCodec
@@ -15,11 +16,13 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
     let logger: Logger
     let clock: C
     let wallMs: @Sendable () -> Int64
+    let metrics: SweepMetrics
 
     public init(
         node: CoordinatorNode, membership: any MembershipSource, logger: Logger, clock: C = ContinuousClock(),
-        wallMs: @escaping @Sendable () -> Int64 = WallClock.unixMs
+        wallMs: @escaping @Sendable () -> Int64 = WallClock.unixMs, metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.metrics = SweepMetrics(factory: metricsFactory)
         self.node = node
         self.membership = membership
         self.logger = logger
@@ -57,6 +60,7 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
         switch result.change {
         case .becameLeader(let term):
             logger.notice("Became sweep leader", metadata: ["election.term": "\(term)"])
+            metrics.termsStarted.increment()
             // Durable before any strike or mark of this term.
             await persist(.leadershipTerm, term: term, wallMs: wall, payload: Self.termPayload(term), what: "leadership term")
             node.observeTerm(term)
@@ -71,8 +75,12 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
             $0.quorum = result.quorum
             $0.sweeping = result.sweeping
         }
+        metrics.leading.record(result.leader == node.id ? 1 : 0)
         guard let outcome = result.outcome else { return }
+        metrics.processed.record(outcome.processed)
+        metrics.strikes.increment(by: outcome.struck.count)
         if let degraded = outcome.degraded {
+            metrics.degraded.increment()
             logger.warning("Monitor degraded; sweep struck nobody", metadata: ["sweep.reason": "\(degraded)"])
         }
         for strike in outcome.struck {
@@ -90,12 +98,14 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
             )
             if await node.markFailed(mark.executionID, reason: reason, term: result.term, wallMs: wall) {
                 marked += 1
+                metrics.marks[mark.rule]?.increment()
                 logger.notice("Execution marked lost", metadata: [
                     "execution.id": "\(mark.executionID)", "sweep.strikes": "\(mark.strikes)", "sweep.rule": "\(mark.rule.rawValue)",
                 ])
             }
         }
         let duration = ContinuousClock.now - started
+        metrics.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         logger.info("Sweep done", metadata: [
             "sweep.processed": "\(outcome.processed)", "sweep.struck": "\(outcome.struck.count)", "sweep.marked": "\(marked)",
             "sweep.duration_ms": "\(Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)",
