@@ -24,12 +24,7 @@ enum ClusterMemoryBenchmark {
         }
         for i in 0..<count {
             let id = ExecutionID(high: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(i))
-            let progress = try! Progress(validating: [
-                "total_urls": .int(100), "crawled_urls": .int(Int64(i % 100)), "successful_urls": .int(Int64(i % 97)),
-                "failed_urls": .int(3), "current_url": .string("https://example.com/page\(i % 100)"),
-                "current_stage": .string("爬取中 (\(i % 100)/100)"), "data_items": .int(Int64(i % 5000)),
-                "percentage": .double(Double(i % 100)), "runtime_seconds": .int(1800),
-            ])
+            let progress = MemoryBenchmark.seedProgress(i)
             let stamp = 1_700_000_000_000 + Int64(i)
             let entry = HeartbeatEntry(status: .running, registeredAtMs: stamp, clientTimestamp: 1_640_995_200, containerID: "crawler-\(i)", progress: progress)
             let key = EntryKey(high: id.high, low: id.low)

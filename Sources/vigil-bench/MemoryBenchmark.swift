@@ -9,12 +9,7 @@ enum MemoryBenchmark {
         let before = residentBytes()
         for i in 0..<count {
             let id = ExecutionID(high: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(i))
-            let progress = try! Progress(validating: [
-                "total_urls": .int(100), "crawled_urls": .int(Int64(i % 100)), "successful_urls": .int(Int64(i % 97)),
-                "failed_urls": .int(3), "current_url": .string("https://example.com/page\(i % 100)"),
-                "current_stage": .string("爬取中 (\(i % 100)/100)"), "data_items": .int(Int64(i % 5000)),
-                "percentage": .double(Double(i % 100)), "runtime_seconds": .int(1800),
-            ])
+            let progress = seedProgress(i)
             let heartbeat = Heartbeat(
                 executionID: id, containerID: "crawler-\(i)", clientTimestamp: 1_640_995_200, progress: progress
             )
@@ -24,6 +19,16 @@ enum MemoryBenchmark {
         let perExecution = Double(after - before) / Double(count)
         print("memory: executions \(count) rss_before_mb \(before >> 20) rss_after_mb \(after >> 20) bytes_per_execution \(Int(perExecution.rounded()))")
         withExtendedLifetime(registry) {}
+    }
+
+    /// Seed 003's progress object for execution number `i` (counters, stage and URL vary).
+    static func seedProgress(_ i: Int) -> Coordinator.Progress {
+        try! Coordinator.Progress(validating: [
+            "total_urls": .int(100), "crawled_urls": .int(Int64(i % 100)), "successful_urls": .int(Int64(i % 97)),
+            "failed_urls": .int(3), "current_url": .string("https://example.com/page\(i % 100)"),
+            "current_stage": .string("爬取中 (\(i % 100)/100)"), "data_items": .int(Int64(i % 5000)),
+            "percentage": .double(Double(i % 100)), "runtime_seconds": .int(1800),
+        ])
     }
 
     /// Resident set size from /proc/self/statm.

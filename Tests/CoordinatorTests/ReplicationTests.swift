@@ -106,3 +106,18 @@ import Testing
         #expect(SeenTime.forRemote(stampMs: 9_999, startedWallMs: 10_000, nowWallMs: 9_000, nowJudgeMs: 2_000) == 2_000)
     }
 }
+
+extension ReplicationTests {
+    /// Two nodes change the pause flag at about the same time and read each other's change in
+    /// either order: both end with the later change.
+    @Test func pauseFlagIsTheLatestChangeWhicheverOrderItIsRead() {
+        let a = SweepControl(), b = SweepControl()
+        a.setPaused(true, atMs: 1_000, by: "n1")
+        b.setPaused(false, atMs: 1_001, by: "n2")
+        a.setPaused(false, atMs: 1_001, by: "n2")  // n1 reads n2's later resume
+        b.setPaused(true, atMs: 1_000, by: "n1")  // n2 reads n1's earlier pause: ignored
+        #expect(a.isPaused == false && b.isPaused == false)
+        #expect(a.setPaused(true, atMs: 1_001, by: "n3"))  // same time: the node id breaks the tie
+        #expect(a.isPaused)
+    }
+}

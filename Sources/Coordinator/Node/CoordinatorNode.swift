@@ -100,7 +100,7 @@ public final class CoordinatorNode: Sendable {
         observeTerm(record.term)
         switch record.type {
         case .pauseFlag:
-            sweep.setPaused(record.payload.first == 1)
+            sweep.setPaused(record.payload.first == 1, atMs: record.timeMs, by: record.node)
         case .strikeBatch:
             if let strikes = StrikeBatch.decode(record.payload) { executions.apply(strikes: strikes) }
         default:
@@ -170,7 +170,7 @@ public final class CoordinatorNode: Sendable {
             highestTerm = max(highestTerm, record.term)
             switch record.type {
             case .pauseFlag:
-                sweep.setPaused(record.payload.first == 1)
+                sweep.setPaused(record.payload.first == 1, atMs: record.timeMs, by: record.node)
             case .generation where record.node == id:
                 var reader = ByteReader(record.payload[...])
                 if let generation = reader.readVarint() { storedGeneration.withLock { $0 = max($0, generation) } }
@@ -190,14 +190,15 @@ public final class CoordinatorNode: Sendable {
 
     /// Pauses or resumes sweeping, durably (seed 002's `/admin/heartbeat/stop|start`).
     public func setSweepPaused(_ paused: Bool, wallMs: Int64) async throws(StoreUnavailable) {
+        let stamp = sweep.nextPauseStampMs(wallMs: wallMs)
         if let store {
             do {
-                _ = try await store.append(.pauseFlag, term: sweep.status.term, timeMs: wallMs, payload: [paused ? 1 : 0])
+                _ = try await store.append(.pauseFlag, term: sweep.status.term, timeMs: stamp, payload: [paused ? 1 : 0])
             } catch {
                 throw StoreUnavailable(detail: "\(error)")
             }
         }
-        sweep.setPaused(paused)
+        sweep.setPaused(paused, atMs: stamp, by: id)
     }
 
     /// Marks a running execution FAILED by the sweep, durably first. Returns `false` when it was
