@@ -9,8 +9,10 @@
 ///
 /// Strike counts live in the table, so they survive a change of leader: the leader persists
 /// them (``StrikeBatch``), every node applies them, and a new leader continues the count.
-/// Strikes of one execution are at least 0.9 check intervals apart, so a leader change right
-/// after a check does not count the same silence twice.
+/// Strikes of one execution are a check interval apart on the wall clock (less a tolerance of a
+/// tenth of an interval, at most 1 s, for the same leader's own scheduling jitter), so a leader
+/// change right after a check neither counts the same silence twice nor shortens the count; the
+/// new leader's next strike comes at most one interval late.
 public struct Sweeper: Sendable {
     public let rule: SweepRule
 
@@ -31,7 +33,7 @@ public struct Sweeper: Sendable {
         var outcome = SweepOutcome(processed: 0)
         var stale: [Int] = []
         var lost: [Int] = []
-        let minimumSpacingMs = rule.checkIntervalMs * 9 / 10
+        let minimumSpacingMs = rule.checkIntervalMs - min(rule.checkIntervalMs / 10, 1_000)
         let timeoutMs = rule.heartbeatTimeoutMs
         let history = table.strikeHistory
         // One pass over the packed records, reading fields in place (no record copies): this
