@@ -15,11 +15,11 @@ import Testing
         let to = Mutex<CoordinatorNode?>(nil)
         let published = Mutex<[(ExecutionID, Int64)]>([])
         init(from: String) { self.from = from }
-        func publish(id: ExecutionID, entry: HeartbeatEntry, stampMs: Int64) {
+        let maxValueBytes = 526
+        func publish(id: ExecutionID, value: [UInt8], stampMs: Int64) {
             published.withLock { $0.append((id, stampMs)) }
             // Through the wire form, as gossip carries it.
-            let bytes = entry.encoded(stampMs: stampMs, maxBytes: 526)
-            guard let decoded = HeartbeatEntry(decoding: bytes, stampMs: stampMs) else { return }
+            guard let decoded = HeartbeatEntry(decoding: value, stampMs: stampMs) else { return }
             to.withLock { $0 }?.merge(remote: decoded, id: id, origin: from, stampMs: stampMs)
         }
         func forget(id: ExecutionID) {}
@@ -47,6 +47,14 @@ import Testing
         #expect(HeartbeatEntry(decoding: [], stampMs: 0) == nil)
         #expect(HeartbeatEntry(decoding: [1, 0, 0, 0, 200], stampMs: 0) == nil)  // container longer than the rest
         #expect(HeartbeatEntry(decoding: bytes.dropLast(1).map { $0 }, stampMs: 0) == nil)  // cut progress
+        // The hot path builds the same bytes straight from a record.
+        var table = ExecutionTable()
+        _ = table.apply(Heartbeat(executionID: id, containerID: "crawler-1", clientTimestamp: 1_700_000_001, progress: try progress(45)), nowMs: 1_700_000_000_000)
+        let record = try #require(table[id])
+        let fromRecord = try #require(record.gossipValue(maxBytes: 526))
+        #expect(fromRecord.stampMs == 1_700_000_000_000)
+        #expect(fromRecord.value == HeartbeatEntry(record).encoded(stampMs: fromRecord.stampMs, maxBytes: 526))
+        #expect(HeartbeatEntry(decoding: fromRecord.value, stampMs: fromRecord.stampMs) == HeartbeatEntry(record))
     }
 
     @Test func heartbeatsAndFactsReachTheOtherNode() async throws {

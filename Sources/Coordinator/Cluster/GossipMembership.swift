@@ -17,6 +17,7 @@ public final class GossipMembership<C: Clock>: MembershipSource, HeartbeatSink, 
         self.node = node
         self.configured = Set(node.configuration.nodes.map(\.id))
         self.logger = logger
+        self.maxValueBytes = gossip.maxValueBytes
     }
 
     public func aliveNodes() -> Set<String> {
@@ -29,10 +30,13 @@ public final class GossipMembership<C: Clock>: MembershipSource, HeartbeatSink, 
         gossip.versionLag().values.allSatisfy { $0 == 0 }
     }
 
-    public func publish(id: ExecutionID, entry: HeartbeatEntry, stampMs: Int64) {
-        let value = entry.encoded(stampMs: stampMs, maxBytes: gossip.maxValueBytes)
+    public let maxValueBytes: Int
+
+    public func publish(id: ExecutionID, value: [UInt8], stampMs: Int64) {
         do {
-            try gossip.set(key: EntryKey(high: id.high, low: id.low), value: value, stamp: stampMs)
+            // No echo event: this node's own writes need no merging, and on the heartbeat hot
+            // path a wake-up of the event consumer per write would cost more than the write.
+            try gossip.set(key: EntryKey(high: id.high, low: id.low), value: value, stamp: stampMs, announce: false)
         } catch {
             logger.warning("Could not replicate a heartbeat", metadata: ["execution.id": "\(id)", "error": "\(error)"])
         }

@@ -41,13 +41,28 @@ public struct HeartbeatEntry: Sendable, Equatable {
 
     /// Encodes relative to `stampMs`; progress is dropped when the whole would exceed `maxBytes`.
     public func encoded(stampMs: Int64, maxBytes: Int) -> [UInt8] {
-        var out: [UInt8] = [Self.format, status.rawValue]
+        Self.encode(
+            status: status, registeredAtMs: registeredAtMs, clientTimestamp: clientTimestamp, stampMs: stampMs,
+            container: Array(containerID.utf8), progress: progress?.compact[...] ?? [], maxBytes: maxBytes
+        )
+    }
+
+    /// The encoding from raw parts (``ExecutionRecord`` passes its stored bytes, with no
+    /// String or Progress in between: this runs for every heartbeat).
+    static func encode(
+        status: ExecutionStatus, registeredAtMs: Int64, clientTimestamp: Int64?, stampMs: Int64,
+        container: some Collection<UInt8>, progress: ArraySlice<UInt8>, maxBytes: Int
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(24 + container.count + progress.count)
+        out.append(Self.format)
+        out.append(status.rawValue)
         Varint.append(Varint.zigzag(registeredAtMs &- stampMs), to: &out)
         Varint.append(UInt64(max(0, clientTimestamp ?? 0)), to: &out)
-        let container = Array(containerID.utf8.prefix(maxBytes / 2))
-        Varint.append(UInt64(container.count), to: &out)
-        out += container
-        if let progress, out.count + progress.compact.count <= maxBytes { out += progress.compact }
+        let kept = container.prefix(maxBytes / 2)
+        Varint.append(UInt64(kept.count), to: &out)
+        out += kept
+        if out.count + progress.count <= maxBytes { out += progress }
         return out
     }
 

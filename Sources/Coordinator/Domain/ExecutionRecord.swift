@@ -105,6 +105,18 @@ public struct ExecutionRecord: Sendable, Equatable {
         details = blob
     }
 
+    /// This record's newest heartbeat as a gossip value (``HeartbeatEntry``'s encoding), built
+    /// straight from the stored bytes; `nil` when it never heartbeated.
+    public func gossipValue(maxBytes: Int) -> (value: [UInt8], stampMs: Int64)? {
+        guard let stamp = lastHeartbeatMs else { return nil }
+        let (start, end) = containerRange
+        let value = HeartbeatEntry.encode(
+            status: status, registeredAtMs: registeredAtMs, clientTimestamp: clientTimestamp, stampMs: stamp,
+            container: details[start..<end], progress: progressBytes, maxBytes: maxBytes
+        )
+        return (value, stamp)
+    }
+
     /// Apparent one-way latency plus clock skew: server receive time minus the client's
     /// timestamp. The client sends whole seconds, so this is only good to about ±1 s.
     public var apparentSkewMs: Int64? {

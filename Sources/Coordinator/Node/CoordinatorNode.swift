@@ -64,15 +64,16 @@ public final class CoordinatorNode: Sendable {
     /// Takes a heartbeat on the hot path (the event-loop fast path): only refreshes a known
     /// running execution, in memory, then replicates it. `nil` means "take the durable path".
     public func refresh(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
-        let result = executions.refresh(heartbeat, nowMs: nowMs, seenMs: judgeMs())
-        if case .success = result { publish(heartbeat.executionID) }
-        return result
+        guard let sink = heartbeatSink.withLock({ $0 }) else { return executions.refresh(heartbeat, nowMs: nowMs, seenMs: judgeMs()) }
+        guard let refreshed = executions.refresh(heartbeat, nowMs: nowMs, seenMs: judgeMs(), gossipValueBytes: sink.maxValueBytes) else { return nil }
+        if case .success = refreshed.result, let (value, stamp) = refreshed.value { sink.publish(id: heartbeat.executionID, value: value, stampMs: stamp) }
+        return refreshed.result
     }
 
     /// Replicates this node's view of an execution's newest heartbeat.
     func publish(_ id: ExecutionID) {
-        guard let sink = heartbeatSink.withLock({ $0 }), let record = executions.record(id), let stamp = record.lastHeartbeatMs else { return }
-        sink.publish(id: id, entry: HeartbeatEntry(record), stampMs: stamp)
+        guard let sink = heartbeatSink.withLock({ $0 }), let (value, stamp) = executions.gossipValue(id, maxBytes: sink.maxValueBytes) else { return }
+        sink.publish(id: id, value: value, stampMs: stamp)
     }
 
     /// Merges a heartbeat another coordinator received (delivered by gossip).
@@ -90,7 +91,8 @@ public final class CoordinatorNode: Sendable {
         guard origin != id, let sink = heartbeatSink.withLock({ $0 }) else { return 0 }
         let orphans = executions.running(lastSeenThrough: origin)
         for record in orphans {
-            sink.publish(id: record.id, entry: HeartbeatEntry(record), stampMs: record.lastHeartbeatMs!)
+            guard let (value, stamp) = record.gossipValue(maxBytes: sink.maxValueBytes) else { continue }
+            sink.publish(id: record.id, value: value, stampMs: stamp)
         }
         return orphans.count
     }

@@ -95,6 +95,28 @@ public final class ExecutionRegistry: Sendable {
         }
     }
 
+    /// ``refresh(_:nowMs:seenMs:)`` that also returns the refreshed record's gossip value, built
+    /// in the same critical section (the hot path replicates every heartbeat).
+    public func refresh(
+        _ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64, gossipValueBytes: Int
+    ) -> (result: Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>, value: (value: [UInt8], stampMs: Int64)?)? {
+        state.withLock { state in
+            guard heartbeat.status == .running, state.reserved[heartbeat.executionID] == nil,
+                let record = state.table[heartbeat.executionID]
+            else { return nil }
+            if record.status.isTerminal {
+                return (.failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat")), nil)
+            }
+            let result = state.table.apply(heartbeat, nowMs: nowMs, seenMs: seenMs)
+            return (result, state.table[heartbeat.executionID]?.gossipValue(maxBytes: gossipValueBytes))
+        }
+    }
+
+    /// The gossip value of an execution's newest heartbeat.
+    public func gossipValue(_ id: ExecutionID, maxBytes: Int) -> (value: [UInt8], stampMs: Int64)? {
+        state.withLock { $0.table[id]?.gossipValue(maxBytes: maxBytes) }
+    }
+
     /// Reserves `outcome` for `id` while it is written to the store. Fails when the execution
     /// already has, or is being given, a different terminal status.
     /// - Returns: `false` when the same outcome is already final (nothing to write).

@@ -65,11 +65,13 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
 
     /// Writes `value` under `key` in this node's own table; it reaches peers within a few rounds.
     ///
+    /// - Parameter announce: also publish the change on ``events`` (a writer that needs no echo
+    ///   of its own writes passes `false`: on a hot path the wake-up per write is the main cost).
     /// - Throws: ``GossipError`` when the value is larger than the node's `maxValueBytes`.
-    public func set(key: EntryKey, value: [UInt8], stamp: Int64) throws(GossipError) {
+    public func set(key: EntryKey, value: [UInt8], stamp: Int64, announce: Bool = true) throws(GossipError) {
         let now = moment()
         let change = try state.withLock { state throws(GossipError) in try state.core.set(key: key, value: value, stamp: stamp, now: now) }
-        eventContinuation.yield(.replica(change))
+        if announce { eventContinuation.yield(.replica(change)) }
     }
 
     /// Deletes `key` from this node's own table (a tombstone, purged after the horizon).
