@@ -17,7 +17,15 @@ struct Status: AsyncParsableCommand {
             let counts = health["executions"]
             print("node        \(Output.text(health["node_id"])) (\(client.baseURL)), cluster \(Output.text(health["cluster"])), up \(Output.age(health["uptime_s"]?.numberValue))")
             print("leader      \(Output.text(sweep?["leader"])) (term \(Output.text(sweep?["term"])), quorum \(Output.text(sweep?["quorum"])))")
-            print("sweeping    \(sweep?["paused"] == .bool(true) ? Output.colored("paused") : Output.text(sweep?["sweeping"]))" + (sweep?["degraded"].flatMap { $0 == .null ? nil : " - \(Output.text($0))" } ?? ""))
+            let sweeping: String
+            if sweep?["paused"] == .bool(true) {
+                sweeping = Output.colored("paused")
+            } else if sweep?["sweeping"] == .bool(true) {
+                sweeping = "yes (this node leads)"
+            } else {
+                sweeping = sweep?["leader"] == health["node_id"] ? "not yet (catching up)" : "no (the leader sweeps)"
+            }
+            print("sweeping    \(sweeping)" + (sweep?["degraded"].flatMap { $0 == .null ? nil : " - \(Output.text($0))" } ?? ""))
             print("executions  running \(Output.text(counts?["running"])), completed \(Output.text(counts?["completed"])), failed \(Output.text(counts?["failed"])), total \(Output.text(counts?["total"]))")
             let store = health["store"]
             if store?["status"] == .string("disabled") {
