@@ -25,8 +25,8 @@ import VigilTestSupport
         let cluster = try LiveCluster(name: "gossip")
         defer { cluster.close() }
         for id in LiveCluster.ids { try await cluster.start(id) }
-        let agreed = await cluster.agreedLeader(within: .seconds(15))
-        cluster.check(agreed?.leader == "n1", "three nodes did not agree on leader n1 within 15 s: \(agreed.map { "\($0)" } ?? "no agreement")")
+        let agreed = await cluster.agreedLeader(within: .seconds(30))
+        cluster.check(agreed?.leader == "n1", "three nodes did not agree on leader n1 within 30 s: \(agreed.map { "\($0)" } ?? "no agreement")")
         guard agreed != nil else { return }
 
         // Heartbeats to n2 every 0.3 s for ~2 s; n3 must show the execution running within 1 s.
@@ -103,8 +103,8 @@ import VigilTestSupport
         let cluster = try LiveCluster(name: "kill")
         defer { cluster.close() }
         for id in LiveCluster.ids { try await cluster.start(id) }
-        let agreed = await cluster.agreedLeader(within: .seconds(15))
-        cluster.check(agreed?.leader == "n1", "three nodes did not agree on leader n1 within 15 s: \(agreed.map { "\($0)" } ?? "no agreement")")
+        let agreed = await cluster.agreedLeader(within: .seconds(30))
+        cluster.check(agreed?.leader == "n1", "three nodes did not agree on leader n1 within 30 s: \(agreed.map { "\($0)" } ?? "no agreement")")
         guard let agreed, agreed.leader == "n1" else { return }
 
         // A few heartbeats to n3, so A's heartbeats do not live only on the leader.
