@@ -91,7 +91,12 @@ import VigilTestSupport
             failed = try Self.vigil(["executions", "--node", n1, "--status", "failed", "--format", "json"]).1.contains(id)
         }
         #expect(failed, "not marked FAILED at n1 within 10 s")
-        let onN3 = try Self.vigil(["execution", id, "--node", "127.0.0.1:\(http[2])"]).1
+        // n3 learns the mark from the store within a poll (200 ms).
+        var onN3 = ""
+        for _ in 0..<30 where !onN3.contains("failed") {
+            onN3 = try Self.vigil(["execution", id, "--node", "127.0.0.1:\(http[2])"]).1
+            if !onN3.contains("failed") { try await Task.sleep(for: .milliseconds(100)) }
+        }
         #expect(onN3.contains("failed") && onN3.contains("Heartbeat timed out 3 consecutive checks"), "\(onN3)")
 
         // Pause on n1 is seen by n2 (replicated through the store); resume from n2.
