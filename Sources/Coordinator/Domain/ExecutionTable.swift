@@ -110,18 +110,9 @@ public struct ExecutionTable: Sendable {
     @discardableResult
     public mutating func apply(remote entry: HeartbeatEntry, id: ExecutionID, origin: UInt8, stampMs: Int64, seenMs: Int64) -> Bool {
         guard entry.status == .running else { return false }
-        guard var record = records[id] else {
-            var record = ExecutionRecord(id: id, registeredAtMs: entry.registeredAtMs, containerID: entry.containerID)
-            record.lastHeartbeatMs = stampMs
-            record.clientTimestamp = entry.clientTimestamp
-            record.progress = entry.progress
-            record.seenMs = seenMs
-            record.origin = origin
-            record.heartbeatCount = 1
-            insert(record)
-            return true
-        }
-        guard !record.status.isTerminal, stampMs > (record.lastHeartbeatMs ?? .min) else { return false }
+        let existing = records[id]
+        if let existing, existing.status.isTerminal || stampMs <= (existing.lastHeartbeatMs ?? .min) { return false }
+        var record = existing ?? ExecutionRecord(id: id, registeredAtMs: entry.registeredAtMs, containerID: entry.containerID)
         record.lastHeartbeatMs = stampMs
         record.seenMs = seenMs
         record.origin = origin
@@ -132,7 +123,7 @@ public struct ExecutionTable: Sendable {
         clearStrikes(&record)
         record.heartbeatCount &+= 1
         adoptPendingStrikes(&record)
-        replace(record)
+        if existing == nil { insert(record) } else { replace(record) }
         return true
     }
 

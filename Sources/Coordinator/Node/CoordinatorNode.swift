@@ -100,14 +100,24 @@ public final class CoordinatorNode: Sendable {
     /// Applies a durable record another node wrote (read from the shared store).
     public func apply(peerRecord record: StoreRecord) {
         observeTerm(record.term)
+        applyShared(record, seenMs: judgeMs())
+    }
+
+    /// Applies a record every node acts on (pause flag, strike counts, execution facts), at
+    /// start-up and while following peers. Returns whether it was an execution fact.
+    @discardableResult
+    private func applyShared(_ record: StoreRecord, seenMs: Int64) -> Bool {
         switch record.type {
         case .pauseFlag:
             sweep.setPaused(record.payload.first == 1, atMs: record.timeMs, by: record.node)
         case .strikeBatch:
             if let strikes = StrikeBatch.decode(record.payload) { executions.apply(strikes: strikes) }
         default:
-            if let fact = ExecutionFact(type: record.type, payload: record.payload) { executions.apply(fact: fact, seenMs: judgeMs()) }
+            guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { return false }
+            executions.apply(fact: fact, seenMs: seenMs)
+            return true
         }
+        return false
     }
 
     /// Forgets finished executions' replicated entries (after retention dropped them).
@@ -170,17 +180,10 @@ public final class CoordinatorNode: Sendable {
         var highestTerm: UInt64 = 0
         for record in restored.records {
             highestTerm = max(highestTerm, record.term)
-            switch record.type {
-            case .pauseFlag:
-                sweep.setPaused(record.payload.first == 1, atMs: record.timeMs, by: record.node)
-            case .generation where record.node == id:
+            if record.type == .generation, record.node == id {
                 var reader = ByteReader(record.payload[...])
                 if let generation = reader.readVarint() { storedGeneration.withLock { $0 = max($0, generation) } }
-            case .strikeBatch:
-                if let strikes = StrikeBatch.decode(record.payload) { executions.apply(strikes: strikes) }
-            default:
-                guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { continue }
-                executions.apply(fact: fact, seenMs: seen)
+            } else if applyShared(record, seenMs: seen) {
                 facts += 1
             }
         }

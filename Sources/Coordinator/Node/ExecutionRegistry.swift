@@ -84,15 +84,7 @@ public final class ExecutionRegistry: Sendable {
     /// known running execution. Otherwise returns `nil` and changes nothing (the caller takes
     /// the durable path). The event-loop fast path uses this.
     public func refresh(_ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64? = nil) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
-        state.withLock { state in
-            guard heartbeat.status == .running, state.reserved[heartbeat.executionID] == nil,
-                let record = state.table[heartbeat.executionID]
-            else { return nil }
-            if record.status.isTerminal {
-                return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat"))
-            }
-            return state.table.apply(heartbeat, nowMs: nowMs, seenMs: seenMs)
-        }
+        state.withLock { Self.refresh(&$0, heartbeat, nowMs: nowMs, seenMs: seenMs, gossipValueBytes: nil)?.result }
     }
 
     /// ``refresh(_:nowMs:seenMs:)`` that also returns the refreshed record's gossip value, built
@@ -100,16 +92,22 @@ public final class ExecutionRegistry: Sendable {
     public func refresh(
         _ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64, gossipValueBytes: Int
     ) -> (result: Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>, value: (value: [UInt8], stampMs: Int64)?)? {
-        state.withLock { state in
-            guard heartbeat.status == .running, state.reserved[heartbeat.executionID] == nil,
-                let record = state.table[heartbeat.executionID]
-            else { return nil }
-            if record.status.isTerminal {
-                return (.failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat")), nil)
-            }
-            let result = state.table.apply(heartbeat, nowMs: nowMs, seenMs: seenMs)
-            return (result, state.table[heartbeat.executionID]?.gossipValue(maxBytes: gossipValueBytes))
+        state.withLock { Self.refresh(&$0, heartbeat, nowMs: nowMs, seenMs: seenMs, gossipValueBytes: gossipValueBytes) }
+    }
+
+    /// Both refreshes, inside the lock.
+    private static func refresh(
+        _ state: inout State, _ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64?, gossipValueBytes: Int?
+    ) -> (result: Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>, value: (value: [UInt8], stampMs: Int64)?)? {
+        guard heartbeat.status == .running, state.reserved[heartbeat.executionID] == nil,
+            let record = state.table[heartbeat.executionID]
+        else { return nil }
+        if record.status.isTerminal {
+            return (.failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat")), nil)
         }
+        let result = state.table.apply(heartbeat, nowMs: nowMs, seenMs: seenMs)
+        guard let gossipValueBytes else { return (result, nil) }
+        return (result, state.table[heartbeat.executionID]?.gossipValue(maxBytes: gossipValueBytes))
     }
 
     /// The gossip value of an execution's newest heartbeat.
