@@ -67,9 +67,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "VigilJSON",
+            dependencies: ["VigilCodec"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CoordinatorCore",
+            dependencies: ["VigilCodec", "VigilJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Coordinator",
             dependencies: [
                 "VigilCodec",
+                "VigilJSON",
+                "CoordinatorCore",
                 "Gossip",
                 "Store",
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +94,9 @@ let package = Package(
             name: "Ingest",
             dependencies: [
                 "Coordinator",
+                "CoordinatorCore",
+                "VigilJSON",
+                "Gossip",
                 "Store",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -100,6 +115,8 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "Ingest",
+                "CoordinatorCore",
+                "VigilJSON",
                 "Gossip",
                 "Coordinator",
                 "Store",
@@ -119,6 +136,8 @@ let package = Package(
             name: "vigil-bench",
             dependencies: [
                 "Coordinator",
+                "CoordinatorCore",
+                "VigilJSON",
                 "CoordinatorSimulation",
                 "Gossip",
                 "Ingest",
@@ -144,10 +163,12 @@ let package = Package(
         .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "vigilTests",
-            dependencies: ["vigil", "VigilTestSupport", "Coordinator", "Store", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["vigil", "VigilTestSupport", "Coordinator", "CoordinatorCore", "VigilJSON", "Store", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "VigilCodecTests", dependencies: ["VigilCodec"], swiftSettings: swiftSettings),
+        .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON", "VigilCodec"], swiftSettings: swiftSettings),
+        .testTarget(name: "CoordinatorCoreTests", dependencies: ["CoordinatorCore", "VigilJSON", "VigilCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GossipTests",
             dependencies: [
@@ -163,11 +184,12 @@ let package = Package(
             swiftSettings: optimizedInDebug
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "VigilCodec"], swiftSettings: swiftSettings),
-        .target(name: "CoordinatorSimulation", dependencies: ["Coordinator", "VigilCodec"], swiftSettings: swiftSettings),
+        .target(name: "CoordinatorSimulation", dependencies: ["CoordinatorCore", "Gossip", "VigilCodec"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "Coordinator", "CoordinatorSimulation", "Store", "VigilCodec", .product(name: "Logging", package: "swift-log"),
+                "Coordinator", "CoordinatorCore", "CoordinatorSimulation", "Gossip", "Store", "VigilCodec", "VigilJSON",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
@@ -178,6 +200,8 @@ let package = Package(
                 "Ingest",
                 "VigilTestSupport",
                 "Coordinator",
+                "CoordinatorCore",
+                "VigilJSON",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

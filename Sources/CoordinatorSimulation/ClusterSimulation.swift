@@ -1,4 +1,4 @@
-import Coordinator
+import CoordinatorCore
 import VigilCodec
 
 /// A whole Vigil cluster in one process, on virtual time: coordinator nodes that run the real

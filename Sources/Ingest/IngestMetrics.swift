@@ -1,4 +1,5 @@
 import Metrics
+import CoordinatorCore
 
 /// The HTTP front's metrics, created once. Names follow Prometheus conventions.
 public struct IngestMetrics: Sendable {

@@ -3,6 +3,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import CoordinatorCore
+import Gossip
 
 /// A node's HTTP front. `vigil serve` and the tests share this one builder.
 public struct IngestServer: Sendable {
@@ -49,7 +51,7 @@ public struct IngestServer: Sendable {
         return Application(
             router: router(),
             server: HTTPServerBuilder { responder in IngestHTTP1Channel(responder: responder, ctx: ctx) },
-            configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: "vigil/\(ctx.node.id)"),
+            configuration: .init(address: .hostname(bind.host, port: Int(bind.port)), serverName: "vigil/\(ctx.node.id)"),
             onServerRunning: onServerRunning,
             logger: ctx.logger
         )

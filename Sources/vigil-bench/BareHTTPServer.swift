@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import CoordinatorCore
+import VigilJSON
 
 /// HTTP's own floor on this machine: SwiftNIO's HTTP/1 pipeline answering every request with a
 /// fixed 200 JSON body, never looking at the request body.

@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 import Gossip
+import CoordinatorCore
 
 /// Memory per tracked execution on one node of a three-node cluster: `count` executions whose
 /// heartbeats arrive evenly at the three nodes (origins). This node holds its view (the

@@ -2,6 +2,7 @@ import Coordinator
 import CoordinatorSimulation
 import Foundation
 import VigilCodec
+import CoordinatorCore
 
 /// `runs` seeded simulated clusters (3 nodes, `executions` executions, seed 000's default rule),
 /// each with its leader SIGKILLed at a random moment while strike counts are under way and

@@ -1,5 +1,7 @@
+import VigilJSON
 import Coordinator
 import Foundation
+import CoordinatorCore
 
 /// Tracks `count` executions, each with one seed 003 heartbeat (container id, progress with
 /// counters, stage and URL), and prints resident memory growth per execution.
@@ -22,8 +24,8 @@ enum MemoryBenchmark {
     }
 
     /// Seed 003's progress object for execution number `i` (counters, stage and URL vary).
-    static func seedProgress(_ i: Int) -> Coordinator.Progress {
-        try! Coordinator.Progress(validating: [
+    static func seedProgress(_ i: Int) -> CoordinatorCore.Progress {
+        try! CoordinatorCore.Progress(validating: [
             "total_urls": .int(100), "crawled_urls": .int(Int64(i % 100)), "successful_urls": .int(Int64(i % 97)),
             "failed_urls": .int(3), "current_url": .string("https://example.com/page\(i % 100)"),
             "current_stage": .string("爬取中 (\(i % 100)/100)"), "data_items": .int(Int64(i % 5000)),

@@ -1,5 +1,6 @@
 import Coordinator
 import Foundation
+import CoordinatorCore
 
 /// One sweep over `count` RUNNING executions on one core: the leader's check of the whole table
 /// (seed 000's rule), median of several runs. 1% of the executions are stale, so the sweep

@@ -1,4 +1,5 @@
 import Foundation
+import CoordinatorCore
 
 
 /// Benchmark helpers used by `scripts/bench-*`; not part of the product.

@@ -28,7 +28,7 @@ struct MiniSim {
         var order: Int
         var to: Int
         var datagram: [UInt8]
-        var from: PeerAddress
+        var from: HostPort
         static func < (l: Flight, r: Flight) -> Bool { (l.at, l.order) < (r.at, r.order) }
         static func == (l: Flight, r: Flight) -> Bool { (l.at, l.order) == (r.at, r.order) }
     }
@@ -61,7 +61,7 @@ struct MiniSim {
         for index in 0..<size { perform(nodes[index].start(now: .zero), by: index) }
     }
 
-    static func address(_ index: Int) -> PeerAddress { PeerAddress(host: "10.0.0.\(index)", port: 7946) }
+    static func address(_ index: Int) -> HostPort { HostPort(host: "10.0.0.\(index)", port: 7946) }
 
     mutating func perform(_ actions: [GossipAction], by index: Int) {
         for case .send(let packet, let address) in actions {
@@ -247,7 +247,7 @@ func realUDP(trials: Int) async throws -> (detection: [Double], propagation: [Do
             let configuration = GossipConfiguration(
                 clusterName: "bench-\(trial)",
                 identity: NodeIdentity(id: "n\(index)", generation: 1),
-                bindAddress: PeerAddress(host: "127.0.0.1", port: 0),
+                bindAddress: HostPort(host: "127.0.0.1", port: 0),
                 seeds: seeds,
                 keys: ["WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo="]
             )

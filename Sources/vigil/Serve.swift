@@ -11,6 +11,7 @@ import Prometheus
 import ServiceLifecycle
 import Store
 import UnixSignals
+import CoordinatorCore
 
 /// `vigil serve --config FILE --node ID`: runs one coordinator node until SIGTERM/SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -95,7 +96,7 @@ struct Serve: AsyncParsableCommand {
         let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
         let nodeID = node
         let app = server.application(bind: bind) { channel in
-            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? bind.port)" } ?? "\(bind)"
+            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
             // One stable line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))
         }
@@ -110,8 +111,8 @@ struct Serve: AsyncParsableCommand {
             let gossip = try GossipService(
                 configuration: GossipConfiguration(
                     clusterName: configuration.cluster, identity: NodeIdentity(id: node, generation: generation),
-                    bindAddress: PeerAddress(host: me.gossip.host, port: UInt16(me.gossip.port)),
-                    seeds: configuration.nodes.filter { $0.id != node }.map { PeerAddress(host: $0.gossip.host, port: UInt16($0.gossip.port)) },
+                    bindAddress: me.gossip,
+                    seeds: configuration.nodes.filter { $0.id != node }.map(\.gossip),
                     keys: configuration.gossip.keys, settings: settings
                 ),
                 logger: logger

@@ -2,6 +2,8 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Store
+import CoordinatorCore
+import VigilJSON
 
 /// `vigil store …`: read a store directory directly, with no node running.
 struct StoreCommand: AsyncParsableCommand {

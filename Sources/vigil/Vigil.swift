@@ -2,6 +2,7 @@ import ArgumentParser
 import NIOCore
 import NIOPosix
 import Foundation
+import CoordinatorCore
 
 /// The `vigil` command: run a node, or (later issues) inspect a cluster.
 @main

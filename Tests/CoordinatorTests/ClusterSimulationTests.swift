@@ -1,6 +1,7 @@
 import Coordinator
 import CoordinatorSimulation
 import Testing
+import CoordinatorCore
 
 /// In-process clusters of 3 and 5 nodes on virtual time and a simulated network, running the
 /// real election, sweep and table code (see ``ClusterSimulation``), seed 000's default rule.

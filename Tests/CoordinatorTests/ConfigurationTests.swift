@@ -1,3 +1,4 @@
+import Gossip
 import Coordinator
 import Foundation
 import Testing

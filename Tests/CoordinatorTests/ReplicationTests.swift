@@ -1,9 +1,12 @@
+import VigilJSON
 import Foundation
 import Store
 import Synchronization
 import Testing
 
 @testable import Coordinator
+import CoordinatorCore
+import Gossip
 
 /// Two coordinator nodes wired the way `vigil serve` wires them, with the network replaced by a
 /// direct hand-off: heartbeats replicate into the other node's view, durable facts reach it
@@ -27,14 +30,14 @@ import Testing
 
     static func configuration() -> VigilConfiguration {
         VigilConfiguration(nodes: ["n1", "n2"].enumerated().map {
-            NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: 8000 + $0.offset), gossip: HostPort(host: "127.0.0.1", port: 9000 + $0.offset))
+            NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: UInt16(8000 + $0.offset)), gossip: HostPort(host: "127.0.0.1", port: UInt16(9000 + $0.offset)))
         })
     }
 
     let id = ExecutionID("550e8400-e29b-41d4-a716-446655440000")!
 
-    func progress(_ percentage: Double) throws -> Coordinator.Progress {
-        try Coordinator.Progress(validating: ["percentage": .double(percentage), "current_stage": .string("爬取中")])
+    func progress(_ percentage: Double) throws -> CoordinatorCore.Progress {
+        try CoordinatorCore.Progress(validating: ["percentage": .double(percentage), "current_stage": .string("爬取中")])
     }
 
     @Test func heartbeatEntryRoundTripsAndDropsOversizedProgress() throws {

@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 
 @testable import Coordinator
+import CoordinatorCore
+import Gossip
 
 /// The sweep shell on a hand-driven clock: marks are durable and explain themselves; pause and
 /// a missing quorum stop it.
@@ -22,7 +24,7 @@ import Testing
 
     func makeNode(nodes: [String], store: FileStore?) throws -> CoordinatorNode {
         var config = VigilConfiguration(nodes: nodes.enumerated().map {
-            NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: 8000 + $0.offset), gossip: HostPort(host: "127.0.0.1", port: 9000 + $0.offset))
+            NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: UInt16(8000 + $0.offset)), gossip: HostPort(host: "127.0.0.1", port: UInt16(9000 + $0.offset)))
         })
         config.executions = ExecutionSettings(heartbeatTimeoutS: 300, checkIntervalS: 120, maxStrikes: 3)
         return try CoordinatorNode(id: nodes[0], configuration: config, store: store)

@@ -1,3 +1,4 @@
+import VigilJSON
 import Coordinator
 import HTTPTypes
 import Hummingbird
@@ -5,6 +6,7 @@ import HummingbirdTesting
 import Ingest
 import NIOCore
 import Testing
+import CoordinatorCore
 
 @Suite struct APITests {
     let id = "550e8400-e29b-41d4-a716-446655440000"

@@ -1,3 +1,4 @@
+import VigilJSON
 import Coordinator
 import Foundation
 import HTTPTypes
@@ -8,6 +9,8 @@ import Logging
 import NIOCore
 import Store
 import Testing
+import CoordinatorCore
+import Gossip
 
 /// Registrations and terminal outcomes are durable before they are acknowledged, and a node
 /// restarted on the same store knows them.

@@ -6,6 +6,8 @@ import Ingest
 import NIOCore
 import Testing
 import Foundation
+import CoordinatorCore
+import VigilJSON
 
 @Suite struct HeartbeatContractTests {
     @Test(arguments: [false, true])

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import VigilTestSupport
+import CoordinatorCore
 
 /// Runs the built `vigil serve` as a real process and talks to it over a real socket, the way
 /// the seed 004 container does (a Python `requests` client).

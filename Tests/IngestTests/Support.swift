@@ -7,6 +7,9 @@ import Logging
 import NIOCore
 import Synchronization
 import Testing
+import CoordinatorCore
+import VigilJSON
+import Gossip
 
 /// A manual wall clock for router tests.
 final class TestClock: Sendable {

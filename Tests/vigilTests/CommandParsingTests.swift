@@ -2,6 +2,7 @@ import ArgumentParser
 import Testing
 
 @testable import vigil
+import CoordinatorCore
 
 @Suite struct CommandParsingTests {
     @Test func serveTakesConfigNodeAndOverrides() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilTestSupport
+import CoordinatorCore
 
 /// Three real `vigil serve` processes on loopback, inspected with the real `vigil` CLI.
 @Suite(.serialized) struct LiveClusterTests {

@@ -6,6 +6,8 @@ import FoundationNetworking
 import Store
 import Testing
 import VigilTestSupport
+import CoordinatorCore
+import VigilJSON
 
 /// Failover against three real `vigil serve` processes on loopback, with short timings
 /// (heartbeat timeout 2 s, a check every 0.5 s, 3 strikes, gossip every 0.1 s).

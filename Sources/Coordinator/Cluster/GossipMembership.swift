@@ -1,6 +1,7 @@
 import Gossip
 import Logging
 import ServiceLifecycle
+import CoordinatorCore
 
 /// Gossip as the rest of the node sees it: a ``MembershipSource`` for the sweep, the
 /// ``HeartbeatSink`` that writes accepted heartbeats into this node's origin table, and the

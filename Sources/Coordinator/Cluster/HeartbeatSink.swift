@@ -1,3 +1,4 @@
+import CoordinatorCore
 /// Where a node replicates the heartbeats it accepts: gossip in `vigil serve`, a direct hand-off
 /// in tests.
 public protocol HeartbeatSink: Sendable {

@@ -1,4 +1,7 @@
+import VigilJSON
 import Foundation
+import CoordinatorCore
+import Gossip
 
 /// Reads `cluster.json`, then applies environment overrides (the seeds' names), strictly:
 /// unknown keys, wrong types and out-of-range values are errors that name the key.

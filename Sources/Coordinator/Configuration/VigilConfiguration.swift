@@ -1,3 +1,6 @@
+import CoordinatorCore
+import Gossip
+
 /// Everything a node needs to know, built once (file, then environment, then flags) and passed
 /// down. Defaults follow the seeds: 300 s heartbeat timeout, 120 s check interval, 3 strikes,
 /// `Asia/Shanghai`.
@@ -8,14 +11,14 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var nodes: [NodeAddress]
     public var store: StoreSettings
     public var executions: ExecutionSettings
-    public var gossip: GossipSettings
+    public var gossip: GossipOptions
     public var http: HTTPSettings
     /// IANA time zone for times shown to people (API, CLI); never used for liveness.
     public var timezone: String
 
     public init(
         cluster: String = "vigil", nodes: [NodeAddress], store: StoreSettings = .init(),
-        executions: ExecutionSettings = .init(), gossip: GossipSettings = .init(), http: HTTPSettings = .init(),
+        executions: ExecutionSettings = .init(), gossip: GossipOptions = .init(), http: HTTPSettings = .init(),
         timezone: String = "Asia/Shanghai"
     ) {
         self.cluster = cluster
@@ -50,40 +53,6 @@ public struct NodeAddress: Sendable, Equatable {
         self.http = http
         self.gossip = gossip
     }
-}
-
-/// A `host:port` pair; IPv6 hosts are written in brackets (`[::1]:8000`).
-public struct HostPort: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// Parses `host:port` / `[v6]:port`; `nil` when malformed or the port is outside 0...65535.
-    public init?(_ text: String) {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            if host.contains(":") { return nil }
-        }
-        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
-        self.host = String(host)
-        self.port = port
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// Where the shared append-only store lives.
@@ -122,8 +91,8 @@ public struct ExecutionSettings: Sendable, Equatable {
     }
 }
 
-/// UDP gossip settings.
-public struct GossipSettings: Sendable, Equatable {
+/// The `gossip` section of the cluster file (the protocol's own timings are ``Gossip/GossipSettings``).
+public struct GossipOptions: Sendable, Equatable {
     /// Time between gossip rounds, seconds.
     public var intervalS: Double
     /// Peers each fresh update is pushed to at once.
@@ -169,4 +138,14 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(key): \(problem)" }
+}
+
+extension SweepRule {
+    /// The rule a configuration asks for.
+    public init(_ settings: ExecutionSettings) {
+        self.init(
+            heartbeatTimeoutMs: Int64(settings.heartbeatTimeoutS * 1000), checkIntervalMs: Int64(settings.checkIntervalS * 1000),
+            maxStrikes: settings.maxStrikes, massFailureShare: settings.massFailureShare
+        )
+    }
 }

@@ -2,6 +2,7 @@ import Logging
 import Store
 import Synchronization
 import VigilCodec
+import CoordinatorCore
 
 /// One coordinator node: its identity, settings and state. The HTTP front (`Ingest`) and,
 /// later, gossip and the sweeper all work through this object.
@@ -156,7 +157,10 @@ public final class CoordinatorNode: Sendable {
         self.id = id
         self.configuration = configuration
         self.executions = ExecutionRegistry(me: id)
-        self.timestamps = try TimestampFormatter(timeZoneIdentifier: configuration.timezone)
+        guard let timestamps = TimestampFormatter(timeZoneIdentifier: configuration.timezone) else {
+            throw ConfigurationError(key: "timezone", problem: "unknown time zone \"\(configuration.timezone)\" (use an IANA name such as Asia/Shanghai or UTC)")
+        }
+        self.timestamps = timestamps
         self.startedAt = .now
         self.startedWallMs = WallClock.unixMs()
         self.store = store

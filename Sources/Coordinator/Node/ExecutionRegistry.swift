@@ -1,4 +1,5 @@
 import Synchronization
+import CoordinatorCore
 
 /// The node's live ``ExecutionTable`` behind a lock: the thin shell the HTTP handlers call.
 ///

@@ -1,4 +1,5 @@
 import Synchronization
+import CoordinatorCore
 
 /// The sweep's shared, observable state: the pause flag (seed 002's
 /// `/admin/heartbeat/stop|start`), who leads in which term, and how the last sweep went.

@@ -1,4 +1,5 @@
 import Metrics
+import CoordinatorCore
 
 /// What the sweep counts (swift-metrics; `/metrics` exports them for Prometheus).
 struct SweepMetrics: Sendable {

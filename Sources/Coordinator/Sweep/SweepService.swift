@@ -3,6 +3,7 @@ import Metrics
 import ServiceLifecycle
 import Store
 import VigilCodec
+import CoordinatorCore
 
 /// The IO shell around ``Election`` and ``Sweeper``: every check interval it re-evaluates
 /// leadership and, when this node leads, has caught up and sweeping is not paused, sweeps the

@@ -27,7 +27,7 @@ public struct Member: Sendable, Hashable, CustomStringConvertible {
     /// The peer's id and generation (a restart raises the generation).
     public var identity: NodeIdentity
     /// Where its datagrams come from and where we send ours.
-    public var address: PeerAddress
+    public var address: HostPort
     /// Its liveness as this node believes it.
     public var status: MemberStatus
     /// The SWIM incarnation the status refers to; only the peer itself raises it (to refute).
@@ -37,7 +37,7 @@ public struct Member: Sendable, Hashable, CustomStringConvertible {
     /// When ``status`` last changed on this node.
     public var since: Moment
 
-    public init(identity: NodeIdentity, address: PeerAddress, status: MemberStatus, incarnation: UInt64, lastHeard: Moment?, since: Moment) {
+    public init(identity: NodeIdentity, address: HostPort, status: MemberStatus, incarnation: UInt64, lastHeard: Moment?, since: Moment) {
         self.identity = identity
         self.address = address
         self.status = status
@@ -52,13 +52,13 @@ public struct Member: Sendable, Hashable, CustomStringConvertible {
 /// A membership claim as it travels piggybacked on datagrams: "`identity` is `status` at `incarnation`".
 public struct MemberUpdate: Sendable, Hashable, CustomStringConvertible {
     public var identity: NodeIdentity
-    public var address: PeerAddress
+    public var address: HostPort
     public var status: MemberStatus
     public var incarnation: UInt64
     /// For `.suspect`: who suspects it, so that independent confirmations can be counted.
     public var suspector: String?
 
-    public init(identity: NodeIdentity, address: PeerAddress, status: MemberStatus, incarnation: UInt64, suspector: String? = nil) {
+    public init(identity: NodeIdentity, address: HostPort, status: MemberStatus, incarnation: UInt64, suspector: String? = nil) {
         self.identity = identity
         self.address = address
         self.status = status

@@ -39,7 +39,7 @@ public struct Membership: Sendable {
     /// This node's incarnation; raised only to refute a suspicion or death claim about itself.
     public private(set) var incarnation: UInt64 = 0
     /// This node's own gossip address, when the shell knows it.
-    public private(set) var address: PeerAddress?
+    public private(set) var address: HostPort?
     /// Every member ever heard of except this node, by id (dead ones are kept forever).
     public private(set) var members: [String: Member] = [:]
     /// Lifeguard's local health score, 0 (healthy) … `maxLocalHealth`.
@@ -57,7 +57,7 @@ public struct Membership: Sendable {
 
     var suspicions: [String: Suspicion] = [:]
     var broadcasts = BroadcastQueue()
-    var seeds: [PeerAddress]
+    var seeds: [HostPort]
     var probeOrder: [String] = []
     var probeCursor = 0
     var priorityProbes: [String] = []
@@ -89,14 +89,14 @@ public struct Membership: Sendable {
     }
 
     struct Relay: Sendable, Hashable {
-        var requester: PeerAddress
+        var requester: HostPort
         var requesterSeq: UInt32
         var deadline: Moment
     }
 
     /// A membership with no peer known yet; `seeds` are pinged at ``start(now:)`` and re-probed
     /// until a member answers from each.
-    public init(me: NodeIdentity, seeds: [PeerAddress], settings: MembershipSettings = MembershipSettings(), now: Moment) {
+    public init(me: NodeIdentity, seeds: [HostPort], settings: MembershipSettings = MembershipSettings(), now: Moment) {
         self.me = me
         self.settings = settings
         self.seeds = seeds
@@ -159,7 +159,7 @@ public struct Membership: Sendable {
     // MARK: Events
 
     /// Records the address peers reach this node at (announced in our own claims).
-    public mutating func setAddress(_ address: PeerAddress) {
+    public mutating func setAddress(_ address: HostPort) {
         self.address = address
     }
 
@@ -179,7 +179,7 @@ public struct Membership: Sendable {
     }
 
     /// Direct contact: a datagram arrived from `sender` at `address`.
-    public mutating func contact(from sender: NodeIdentity, incarnation senderIncarnation: UInt64, address: PeerAddress, now: Moment) -> ContactOutcome {
+    public mutating func contact(from sender: NodeIdentity, incarnation senderIncarnation: UInt64, address: HostPort, now: Moment) -> ContactOutcome {
         guard sender.id != me.id else { return .fromSelf }
         var outputs: [MembershipOutput] = []
         guard let known = members[sender.id] else {
@@ -300,7 +300,7 @@ public struct Membership: Sendable {
     }
 
     /// Handles the probe-level part of a datagram from `sender` at `address`.
-    public mutating func handle(_ kind: PacketKind, from sender: NodeIdentity, address: PeerAddress, now: Moment) -> [MembershipOutput] {
+    public mutating func handle(_ kind: PacketKind, from sender: NodeIdentity, address: HostPort, now: Moment) -> [MembershipOutput] {
         switch kind {
         case .ping(let seq):
             return [.send(.ack(seq: seq), to: address, recipient: sender.id)]
@@ -465,7 +465,7 @@ public struct Membership: Sendable {
 
     /// Our claim about ourselves.
     public var selfClaim: MemberUpdate {
-        MemberUpdate(identity: me, address: address ?? PeerAddress(host: "0.0.0.0", port: 0), status: hasLeft ? .left : .alive, incarnation: incarnation)
+        MemberUpdate(identity: me, address: address ?? HostPort(host: "0.0.0.0", port: 0), status: hasLeft ? .left : .alive, incarnation: incarnation)
     }
 
     private mutating func nextSequence() -> UInt32 {

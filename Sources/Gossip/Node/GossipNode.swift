@@ -30,7 +30,7 @@ public struct GossipNode: Sendable {
     var lastPushAt: Moment?
 
     /// A node that knows only its seeds.
-    public init(identity: NodeIdentity, seeds: [PeerAddress], settings: GossipSettings = GossipSettings(), now: Moment) {
+    public init(identity: NodeIdentity, seeds: [HostPort], settings: GossipSettings = GossipSettings(), now: Moment) {
         self.settings = settings
         self.membership = Membership(me: identity, seeds: seeds, settings: settings.membership, now: now)
         self.replica = Replica(me: identity, settings: settings.replica)
@@ -51,7 +51,7 @@ public struct GossipNode: Sendable {
     // MARK: Events
 
     /// Records this node's own address, as peers reach it.
-    public mutating func setAddress(_ address: PeerAddress) {
+    public mutating func setAddress(_ address: HostPort) {
         membership.setAddress(address)
     }
 
@@ -93,7 +93,7 @@ public struct GossipNode: Sendable {
     }
 
     /// Handles one decoded datagram that arrived from `address`.
-    public mutating func receive(_ packet: Packet, from address: PeerAddress, now: Moment, using rng: inout some RandomNumberGenerator) -> [GossipAction] {
+    public mutating func receive(_ packet: Packet, from address: HostPort, now: Moment, using rng: inout some RandomNumberGenerator) -> [GossipAction] {
         guard !membership.hasLeft else { return [] }
         var actions: [GossipAction] = []
         switch membership.contact(from: packet.sender, incarnation: packet.incarnation, address: address, now: now) {

@@ -5,12 +5,12 @@ public struct GossipConfiguration: Sendable {
     /// This node's id and generation (the generation grows at every start).
     public var identity: NodeIdentity
     /// The UDP address to bind; port 0 picks a free port (see ``GossipService/boundAddress()``).
-    public var bindAddress: PeerAddress
+    public var bindAddress: HostPort
     /// The address peers reach this node at, when it differs from the bound one (e.g. bound to
     /// 0.0.0.0). Default: the bound address.
-    public var advertisedAddress: PeerAddress?
+    public var advertisedAddress: HostPort?
     /// Gossip addresses of the configured nodes; this node's own address is ignored.
-    public var seeds: [PeerAddress]
+    public var seeds: [HostPort]
     /// Base64 32-byte keys; the first seals, all open. Empty: datagrams travel unsealed.
     public var keys: [String]
     /// The AEAD for sealing. Default ChaChaPoly.
@@ -21,9 +21,9 @@ public struct GossipConfiguration: Sendable {
     public init(
         clusterName: String,
         identity: NodeIdentity,
-        bindAddress: PeerAddress,
-        advertisedAddress: PeerAddress? = nil,
-        seeds: [PeerAddress] = [],
+        bindAddress: HostPort,
+        advertisedAddress: HostPort? = nil,
+        seeds: [HostPort] = [],
         keys: [String] = [],
         cipher: GossipKeyring.Cipher = .chaChaPoly,
         settings: GossipSettings = GossipSettings()
@@ -46,5 +46,5 @@ public enum GossipEvent: Sendable, Hashable {
     /// The replica changed: a local write or one applied from a peer.
     case replica(ReplicaChange)
     /// A peer's datagrams cannot be opened with our keys (reported once per peer).
-    case keyMismatch(peer: NodeIdentity, address: PeerAddress)
+    case keyMismatch(peer: NodeIdentity, address: HostPort)
 }

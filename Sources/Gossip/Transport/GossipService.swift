@@ -27,12 +27,12 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     struct State: Sendable {
         var core: GossipNode
         var rng: SplitMix64
-        var bound: PeerAddress?
-        var boundWaiters: [CheckedContinuation<PeerAddress, Never>] = []
+        var bound: HostPort?
+        var boundWaiters: [CheckedContinuation<HostPort, Never>] = []
         var keyMismatchReported: Set<String> = []
         var suspicionsRaised = 0
         var suspicionsRefuted = 0
-        var addresses: [PeerAddress: SocketAddress] = [:]
+        var addresses: [HostPort: SocketAddress] = [:]
     }
 
     /// - Throws: ``GossipConfigurationError`` when a key or setting is unusable.
@@ -102,9 +102,9 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     public func entries(of id: String) -> [EntryKey: VersionedValue] { state.withLock { $0.core.replica.entries(of: id) } }
 
     /// The bound address (waits until the socket is bound).
-    public func boundAddress() async -> PeerAddress {
+    public func boundAddress() async -> HostPort {
         await withCheckedContinuation { continuation in
-            let bound = state.withLock { state -> PeerAddress? in
+            let bound = state.withLock { state -> HostPort? in
                 if let bound = state.bound { return bound }
                 state.boundWaiters.append(continuation)
                 return nil
@@ -127,7 +127,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
                 }
             }
         let local = channel.channel.localAddress
-        let bound = PeerAddress(host: local?.ipAddress ?? bind.host, port: UInt16(local?.port ?? Int(bind.port)))
+        let bound = HostPort(host: local?.ipAddress ?? bind.host, port: UInt16(local?.port ?? Int(bind.port)))
         let advertised = configuration.advertisedAddress ?? bound
         let waiters = state.withLock { state in
             state.bound = bound
@@ -193,7 +193,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         let bytes = Array(envelope.data.readableBytesView)
         metrics.packetsIn.increment()
         metrics.bytesIn.increment(by: bytes.count)
-        let from = PeerAddress(host: envelope.remoteAddress.ipAddress ?? "?", port: UInt16(envelope.remoteAddress.port ?? 0))
+        let from = HostPort(host: envelope.remoteAddress.ipAddress ?? "?", port: UInt16(envelope.remoteAddress.port ?? 0))
         let packet: Packet
         do {
             packet = try codec.decode(bytes)
@@ -207,7 +207,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         await perform(actions, outbound: outbound)
     }
 
-    private func drop(_ reason: DropReason, from: PeerAddress, sender: NodeIdentity?) {
+    private func drop(_ reason: DropReason, from: HostPort, sender: NodeIdentity?) {
         metrics.drops[reason]?.increment()
         logger.debug("gossip datagram dropped", metadata: ["gossip.peer": "\(from)", "gossip.sender": "\(sender.map(\.description) ?? "-")", "gossip.reason": "\(reason)"])
         guard reason == .keyMismatch || reason == .unsealed || reason == .unexpectedSeal, let sender else { return }
@@ -244,7 +244,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         }
     }
 
-    private func socketAddress(_ address: PeerAddress) -> SocketAddress? {
+    private func socketAddress(_ address: HostPort) -> SocketAddress? {
         if let cached = state.withLock({ $0.addresses[address] }) { return cached }
         let resolved = (try? SocketAddress(ipAddress: address.host, port: Int(address.port)))
             ?? (try? SocketAddress.makeAddressResolvingHost(address.host, port: Int(address.port)))

@@ -171,7 +171,7 @@ enum BodyCodec {
         out += utf8
     }
 
-    static func appendAddress(_ address: PeerAddress, to out: inout [UInt8]) {
+    static func appendAddress(_ address: HostPort, to out: inout [UInt8]) {
         appendString(address.host, to: &out)
         out.append(UInt8(truncatingIfNeeded: address.port))
         out.append(UInt8(truncatingIfNeeded: address.port >> 8))
@@ -208,11 +208,11 @@ enum BodyCodec {
         return text
     }
 
-    static func readAddress(_ reader: inout ByteReader) throws(DropReason) -> PeerAddress {
+    static func readAddress(_ reader: inout ByteReader) throws(DropReason) -> HostPort {
         let host = try readString(&reader)
-        guard !host.isEmpty, host.utf8.count <= PeerAddress.maxHostBytes else { throw .malformed }
+        guard !host.isEmpty, host.utf8.count <= HostPort.maxHostBytes else { throw .malformed }
         guard let low = reader.readByte(), let high = reader.readByte() else { throw .truncated }
-        return PeerAddress(host: host, port: UInt16(low) | UInt16(high) << 8)
+        return HostPort(host: host, port: UInt16(low) | UInt16(high) << 8)
     }
 }
 

@@ -8,7 +8,7 @@ public enum WireSize {
     @inline(__always) public static func string(_ text: String) -> Int { 1 + text.utf8.count }
 
     /// A peer address: host string plus a two-byte port.
-    public static func address(_ address: PeerAddress) -> Int { string(address.host) + 2 }
+    public static func address(_ address: HostPort) -> Int { string(address.host) + 2 }
 
     /// One membership claim.
     public static func update(_ update: MemberUpdate) -> Int {

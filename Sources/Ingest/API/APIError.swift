@@ -2,6 +2,8 @@ import Coordinator
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import CoordinatorCore
+import VigilJSON
 
 /// An error a client caused, rendered in the seed's shape:
 /// `{"status":"error","message":"Invalid execution_id format"}`.

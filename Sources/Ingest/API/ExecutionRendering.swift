@@ -1,4 +1,6 @@
 import Coordinator
+import CoordinatorCore
+import VigilJSON
 
 /// The JSON form of an execution in `GET /api/v1/executions[/{id}]`.
 struct ExecutionRendering: Sendable {

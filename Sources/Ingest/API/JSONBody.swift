@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Foundation
+import CoordinatorCore
+import VigilJSON
 
 /// Reads a request body as one JSON object, enforcing the content type and size limit.
 enum JSONBody {

@@ -1,4 +1,6 @@
 import Coordinator
+import CoordinatorCore
+import VigilJSON
 
 /// Turns request JSON into validated domain commands. Every rule of the seed 003/004 contract
 /// lives here, and every failure is an ``APIError`` with a message that says what to fix.

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import CoordinatorCore
+import VigilJSON
 
 /// Seed 002's names: `POST /admin/heartbeat/stop`, `POST /admin/heartbeat/start` (pause and
 /// resume sweeping; heartbeats are still taken while paused) and `GET /admin/heartbeat/status`.

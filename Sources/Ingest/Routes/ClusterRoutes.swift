@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import CoordinatorCore
+import VigilJSON
 
 /// `GET /api/v1/cluster/members`: every member as this node's gossip sees it, plus the leader,
 /// term and whether this node sees a quorum.

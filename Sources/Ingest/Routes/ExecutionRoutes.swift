@@ -4,6 +4,8 @@ import Metrics
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import CoordinatorCore
+import VigilJSON
 
 /// `POST /api/v1/executions` (register before the first heartbeat), `GET /api/v1/executions`
 /// (filter and page) and `GET /api/v1/executions/{id}`.

@@ -5,6 +5,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Store
+import CoordinatorCore
+import VigilJSON
 
 /// Seed 002's health endpoints: `/health` (cheap liveness), `/health/detailed` and
 /// `/health/service/{name}`; and `/metrics` for Prometheus.

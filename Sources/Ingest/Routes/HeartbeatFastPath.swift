@@ -3,6 +3,8 @@ import HTTPTypes
 import Metrics
 import NIOCore
 import NIOHTTP1
+import CoordinatorCore
+import VigilJSON
 
 /// Answers `POST /api/v1/monitoring/heartbeat` on the connection's event loop, without leaving
 /// the channel pipeline: the "lean route" for the one hot path.

@@ -2,6 +2,7 @@ import Coordinator
 import Logging
 import Metrics
 import Logging
+import CoordinatorCore
 
 /// What every route needs: the node, validation rules, metrics and the wall clock.
 struct IngestContext: Sendable {

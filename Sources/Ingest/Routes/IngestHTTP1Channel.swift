@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import CoordinatorCore
 
 /// Hummingbird's HTTP/1 child channel with ``HeartbeatFastPath`` inserted right after NIO's
 /// HTTP codec, ahead of the conversion to HTTP types that only the Hummingbird path needs.

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import CoordinatorCore
+import VigilJSON
 
 /// `GET /api/v1/marks?limit=`: failure marks (executions the sweep declared lost), newest first,
 /// each with its reason.

@@ -4,6 +4,8 @@ import Metrics
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import CoordinatorCore
+import VigilJSON
 
 /// `POST /api/v1/monitoring/heartbeat` and `/completion`: the seed 003/004 contract.
 enum MonitoringRoutes {

@@ -13,6 +13,8 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let generation = RecordType(rawValue: 7)
     /// A node's derived state plus the store position it covers (see ``StoreCursor``).
     public static let snapshot = RecordType(rawValue: 8)
+    /// A leader gave up its term on purpose.
+    public static let leadershipReleased = RecordType(rawValue: 9)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .pauseFlag: "pause_flag"
         case .generation: "generation"
         case .snapshot: "snapshot"
+        case .leadershipReleased: "leadership_released"
         default: "type_\(rawValue)"
         }
     }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Store
+import CoordinatorCore
+import VigilJSON
 
 /// `vigil status`: leader, term, quorum, paused, executions by status, store.
 struct Status: AsyncParsableCommand {
@@ -139,7 +141,7 @@ struct Marks: AsyncParsableCommand {
 
     /// Failure marks straight from the store files, newest first.
     static func fromStore(_ root: String, limit: Int, timezone: String) throws -> [(id: String, at: String, reason: String)] {
-        let formatter = (try? TimestampFormatter(timeZoneIdentifier: timezone)) ?? (try! TimestampFormatter(timeZoneIdentifier: "UTC"))
+        let formatter = TimestampFormatter(timeZoneIdentifier: timezone) ?? TimestampFormatter(timeZone: .gmt)
         let records: [StoreRecord]
         do {
             records = try StoreReader(root: root).replay().records

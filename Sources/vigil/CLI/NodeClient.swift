@@ -3,6 +3,8 @@ import Coordinator
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import CoordinatorCore
+import VigilJSON
 #endif
 
 /// Talks to one node's HTTP API for the inspection commands.

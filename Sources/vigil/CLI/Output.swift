@@ -1,5 +1,7 @@
 import Coordinator
 import Foundation
+import CoordinatorCore
+import VigilJSON
 
 /// Aligned tables and light colour (only when stdout is a terminal).
 enum Output {

@@ -5,7 +5,7 @@ import Testing
 /// One scenario per test; invariants checked after every step.
 @Suite struct MembershipTests {
     static let a = NodeIdentity(id: "a", generation: 1)
-    static func address(_ id: String) -> PeerAddress { PeerAddress(host: "10.0.0.\(id.unicodeScalars.first!.value - 96)", port: 7946) }
+    static func address(_ id: String) -> HostPort { HostPort(host: "10.0.0.\(id.unicodeScalars.first!.value - 96)", port: 7946) }
 
     /// A node `a` that knows `peers` alive (via direct contact).
     static func membership(me: NodeIdentity = a, peers: [String] = ["b", "c", "d", "e"]) -> Membership {
@@ -71,7 +71,7 @@ import Testing
 
     @Test func helperRelaysPingRequestAndNacksOnSilence() {
         var m = Self.membership()
-        let requester = PeerAddress(host: "10.0.0.2", port: 7946)
+        let requester = HostPort(host: "10.0.0.2", port: 7946)
         let out = m.handle(.pingRequest(seq: 77, target: NodeIdentity(id: "c", generation: 1), address: Self.address("c")), from: NodeIdentity(id: "b", generation: 1), address: requester, now: Self.at(0))
         guard case .send(.ping(let mine), let to, _) = try! #require(out.first) else { Issue.record("no ping"); return }
         #expect(to == Self.address("c"))
@@ -178,7 +178,7 @@ import Testing
         var m = Self.membership()
         _ = m.apply(MemberUpdate(identity: NodeIdentity(id: "c", generation: 1), address: Self.address("c"), status: .dead, incarnation: 0), now: Self.at(10))
         #expect(m.members["c"]?.status == .dead)
-        let newAddress = PeerAddress(host: "10.9.9.9", port: 9000)
+        let newAddress = HostPort(host: "10.9.9.9", port: 9000)
         let outcome = m.contact(from: NodeIdentity(id: "c", generation: 2), incarnation: 0, address: newAddress, now: Self.at(20))
         guard case .accepted(let outputs) = outcome else { Issue.record("not accepted"); return }
         #expect(outputs.count == 1)
@@ -226,7 +226,7 @@ import Testing
     }
 
     @Test func deadMembersAndUnansweredSeedsAreReprobedForever() {
-        let seed = PeerAddress(host: "10.0.0.99", port: 7946)
+        let seed = HostPort(host: "10.0.0.99", port: 7946)
         var m = Membership(me: Self.a, seeds: [seed], now: .zero)
         #expect(m.start(now: .zero).count == 1)
         _ = m.contact(from: NodeIdentity(id: "b", generation: 1), incarnation: 0, address: Self.address("b"), now: .zero)

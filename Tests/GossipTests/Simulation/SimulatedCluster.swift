@@ -17,7 +17,7 @@ struct SimulatedCluster {
     enum Event {
         case wake(String)
         case resume(String)
-        case deliver(to: String, datagram: [UInt8], from: PeerAddress)
+        case deliver(to: String, datagram: [UInt8], from: HostPort)
     }
 
     struct Scheduled: Comparable {
@@ -37,9 +37,9 @@ struct SimulatedCluster {
     struct SimNode {
         var core: GossipNode
         var rng: SplitMix64
-        var address: PeerAddress
+        var address: HostPort
         var state: RunState = .running
-        var inbox: [(datagram: [UInt8], from: PeerAddress)] = []
+        var inbox: [(datagram: [UInt8], from: HostPort)] = []
         var wakeAt: Moment?
     }
 
@@ -53,7 +53,7 @@ struct SimulatedCluster {
     var now = Moment.zero
     var nodes: [String: SimNode] = [:]
     /// Address → node id, for routing.
-    var routes: [PeerAddress: String] = [:]
+    var routes: [HostPort: String] = [:]
     var queue = Heap<Scheduled>()
     var order: UInt64 = 0
     var rng: SplitMix64
@@ -84,13 +84,13 @@ struct SimulatedCluster {
     }
 
     static func id(_ index: Int) -> String { "n\(index)" }
-    static func address(_ index: Int, port: UInt16 = 7946) -> PeerAddress { PeerAddress(host: "10.0.0.\(index)", port: port) }
+    static func address(_ index: Int, port: UInt16 = 7946) -> HostPort { HostPort(host: "10.0.0.\(index)", port: port) }
 
     var ids: [String] { nodes.keys.sorted() }
 
     // MARK: Control
 
-    mutating func add(id: String, generation: UInt64, address: PeerAddress, seeds: [PeerAddress]) {
+    mutating func add(id: String, generation: UInt64, address: HostPort, seeds: [HostPort]) {
         var core = GossipNode(identity: NodeIdentity(id: id, generation: generation), seeds: seeds, settings: settings, now: now)
         core.setAddress(address)
         var node = SimNode(core: core, rng: SplitMix64(seed: rng.next()), address: address)
@@ -108,7 +108,7 @@ struct SimulatedCluster {
     }
 
     /// Restarts a crashed node with a higher generation, maybe at a new address, empty state.
-    mutating func restart(_ id: String, address: PeerAddress? = nil) {
+    mutating func restart(_ id: String, address: HostPort? = nil) {
         let old = nodes[id]!
         let seeds = ids.filter { $0 != id }.map { nodes[$0]!.address }
         add(id: id, generation: old.core.me.generation + 1, address: address ?? old.address, seeds: seeds)
@@ -235,7 +235,7 @@ struct SimulatedCluster {
         }
     }
 
-    private mutating func receive(_ datagram: [UInt8], from: PeerAddress, at id: String) {
+    private mutating func receive(_ datagram: [UInt8], from: HostPort, at id: String) {
         let packet: Packet
         do {
             packet = try codec.decode(datagram)
@@ -276,7 +276,7 @@ struct SimulatedCluster {
         }
     }
 
-    private mutating func send(_ packet: Packet, from id: String, to address: PeerAddress) {
+    private mutating func send(_ packet: Packet, from id: String, to address: HostPort) {
         let datagram = codec.encode(packet)
         datagramsSent += 1
         bytesSent += datagram.count

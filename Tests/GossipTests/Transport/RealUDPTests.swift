@@ -4,11 +4,11 @@ import Testing
 
 /// Real sockets on 127.0.0.1 (port 0): only what sockets can show.
 @Suite(.serialized) struct RealUDPTests {
-    static func configuration(_ index: Int, seeds: [PeerAddress], keys: [String]) -> GossipConfiguration {
+    static func configuration(_ index: Int, seeds: [HostPort], keys: [String]) -> GossipConfiguration {
         GossipConfiguration(
             clusterName: "udp-test",
             identity: NodeIdentity(id: "n\(index)", generation: 1),
-            bindAddress: PeerAddress(host: "127.0.0.1", port: 0),
+            bindAddress: HostPort(host: "127.0.0.1", port: 0),
             seeds: seeds,
             keys: keys
         )

@@ -18,7 +18,7 @@ import Testing
         for index in 0..<40 {
             let peer = NodeIdentity(id: "peer-\(index)-" + String(repeating: "x", count: Int.random(in: 0...50, using: &rng)), generation: UInt64.random(in: 0...1 << 40, using: &rng))
             let hello = Packet(sender: peer, kind: .ping(seq: 1), incarnation: UInt64.random(in: 0...1 << 30, using: &rng))
-            _ = node.receive(hello, from: PeerAddress(host: "2001:db8::\(index)", port: UInt16(index)), now: .zero, using: &rng)
+            _ = node.receive(hello, from: HostPort(host: "2001:db8::\(index)", port: UInt16(index)), now: .zero, using: &rng)
         }
         let entries = [100_000, 20_000, 5_000, 1_000][Int(seed - 1)]
         for n in 0..<entries {
@@ -36,7 +36,7 @@ import Testing
             // Random digests asking for everything above random versions.
             let digest = [DigestEntry(origin: me, version: UInt64.random(in: 0...UInt64(entries), using: &rng))]
             let asker = NodeIdentity(id: "peer-\(round % 40)", generation: 0)
-            actions += node.receive(Packet(sender: asker, kind: .gossip, incarnation: 0, digest: digest), from: PeerAddress(host: "10.0.0.1", port: 1), now: now, using: &rng)
+            actions += node.receive(Packet(sender: asker, kind: .gossip, incarnation: 0, digest: digest), from: HostPort(host: "10.0.0.1", port: 1), now: now, using: &rng)
             for case .send(let packet, _) in actions {
                 let datagram = codec.encode(packet)
                 datagrams += 1

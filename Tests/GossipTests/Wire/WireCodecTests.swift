@@ -9,7 +9,7 @@ import VigilCodec
     static func base64(_ bytes: [UInt8]) -> String { base64Encode(bytes) }
 
     static func samplePackets() -> [Packet] {
-        let address = PeerAddress(host: "127.0.0.1", port: 7001)
+        let address = HostPort(host: "127.0.0.1", port: 7001)
         let update = MemberUpdate(identity: NodeIdentity(id: "n2", generation: 3), address: address, status: .suspect, incarnation: 7, suspector: "n3")
         var entries: [DeltaEntry] = []
         for n in 0..<30 {

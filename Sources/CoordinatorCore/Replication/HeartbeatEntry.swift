@@ -1,3 +1,4 @@
+import VigilJSON
 import VigilCodec
 
 /// What one coordinator (an *origin*) replicates through gossip about one execution: the newest

@@ -1,3 +1,4 @@
+import VigilJSON
 /// A validated heartbeat (seed 003), ready to apply.
 public struct Heartbeat: Sendable, Equatable {
     public var executionID: ExecutionID

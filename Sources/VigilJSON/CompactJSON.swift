@@ -144,4 +144,8 @@ public enum CompactJSON {
 /// A compact JSON blob that could not be decoded (damaged store record or datagram).
 public struct CompactJSONError: Error, Equatable {
     public var reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
 }

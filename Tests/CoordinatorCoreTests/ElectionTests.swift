@@ -1,4 +1,5 @@
-import Coordinator
+import CoordinatorCore
+import VigilJSON
 import Testing
 
 @Suite struct ElectionTests {

@@ -1,4 +1,5 @@
-import Coordinator
+import CoordinatorCore
+import VigilJSON
 import Testing
 
 /// Seed 000's rule on virtual time, table-driven: the sweeper judges an ``ExecutionTable``.

@@ -1,7 +1,8 @@
+import VigilJSON
 /// The words of a failure mark: which rule fired, on what evidence, by whom. Seed 000's
 /// reason ("任务连续心跳超时 {count} 次，已失联") in English, with everything needed to check it.
-enum FailureReason {
-    static func text(
+public enum FailureReason {
+    public static func text(
         mark: SweepMark, record: ExecutionRecord?, lastOrigin: String? = nil, rule: SweepRule, leader: String, term: UInt64, timestamps: TimestampFormatter
     ) -> String {
         var parts: [String] = []

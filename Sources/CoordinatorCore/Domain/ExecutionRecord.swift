@@ -1,3 +1,4 @@
+import VigilJSON
 import VigilCodec
 
 /// What one node knows about one execution. Kept small (64 bytes inline plus one blob): a

@@ -1,4 +1,3 @@
-import Store
 import VigilCodec
 
 /// The facts a node makes durable in the store before it acknowledges them, in compact binary:
@@ -14,8 +13,8 @@ public enum ExecutionFact: Sendable, Equatable {
         }
     }
 
-    /// The store record type for this fact.
-    public var recordType: RecordType {
+    /// The kind of durable record this fact is written as.
+    public var kind: DurableKind {
         switch self {
         case .registered: .registration
         case .finished(_, _, let source, _, _, _, _): source == .sweep ? .failureMark : .completion
@@ -40,10 +39,10 @@ public enum ExecutionFact: Sendable, Equatable {
     }
 
     /// Decodes a stored fact; `nil` for records of other types or damaged payloads.
-    public init?(type: RecordType, payload: [UInt8]) {
+    public init?(kind: DurableKind, payload: [UInt8]) {
         var r = ByteReader(payload[...])
         guard let idBytes = r.readBytes(16), let id = ExecutionID(bytes: idBytes) else { return nil }
-        switch type {
+        switch kind {
         case .registration:
             guard let at = r.readVarint(), let container = Self.readString(&r), r.isAtEnd else { return nil }
             self = .registered(id: id, registeredAtMs: Varint.unzigzag(at), containerID: container)

@@ -1,3 +1,4 @@
+import VigilJSON
 import VigilCodec
 
 /// A container's progress report, validated and held in ``CompactJSON`` form.

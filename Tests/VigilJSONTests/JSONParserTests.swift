@@ -1,4 +1,4 @@
-import Coordinator
+import VigilJSON
 import Testing
 import VigilCodec
 

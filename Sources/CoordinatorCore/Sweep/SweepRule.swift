@@ -18,11 +18,4 @@ public struct SweepRule: Sendable, Equatable {
         self.massFailureShare = massFailureShare
         self.massFailureMinimum = massFailureMinimum
     }
-
-    public init(_ settings: ExecutionSettings) {
-        self.init(
-            heartbeatTimeoutMs: Int64(settings.heartbeatTimeoutS * 1000), checkIntervalMs: Int64(settings.checkIntervalS * 1000),
-            maxStrikes: settings.maxStrikes, massFailureShare: settings.massFailureShare
-        )
-    }
 }

@@ -7,11 +7,9 @@ import Foundation
 public struct TimestampFormatter: Sendable {
     public let timeZone: TimeZone
 
-    /// - Throws: ``ConfigurationError`` when the identifier is not a known time zone.
-    public init(timeZoneIdentifier: String) throws(ConfigurationError) {
-        guard let zone = TimeZone(identifier: timeZoneIdentifier) else {
-            throw ConfigurationError(key: "timezone", problem: "unknown time zone \"\(timeZoneIdentifier)\" (use an IANA name such as Asia/Shanghai or UTC)")
-        }
+    /// `nil` when the identifier is not a known IANA time zone.
+    public init?(timeZoneIdentifier: String) {
+        guard let zone = TimeZone(identifier: timeZoneIdentifier) else { return nil }
         self.timeZone = zone
     }
 

@@ -1,4 +1,5 @@
-import Coordinator
+import CoordinatorCore
+import VigilJSON
 import Testing
 
 /// The election and the sweep composed: who sweeps, when a new leader may start, and how often.

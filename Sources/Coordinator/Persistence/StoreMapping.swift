@@ -1,0 +1,28 @@
+import CoordinatorCore
+import Store
+
+extension RecordType {
+    /// The store record type a core ``DurableKind`` is written as (the same raw value).
+    public init(_ kind: DurableKind) {
+        self.init(rawValue: kind.rawValue)
+    }
+}
+
+extension DurableKind {
+    /// The core's kind of a store record; `nil` for records the core does not interpret
+    /// (snapshots, unknown types).
+    public init?(_ type: RecordType) {
+        self.init(rawValue: type.rawValue)
+    }
+}
+
+extension ExecutionFact {
+    /// Decodes a stored record as an execution fact; `nil` for other records or damaged payloads.
+    public init?(type: RecordType, payload: [UInt8]) {
+        guard let kind = DurableKind(type) else { return nil }
+        self.init(kind: kind, payload: payload)
+    }
+
+    /// The store record type this fact is written as.
+    public var recordType: RecordType { RecordType(kind) }
+}

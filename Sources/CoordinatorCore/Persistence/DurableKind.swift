@@ -1,0 +1,20 @@
+/// The kinds of durable record a node writes to the shared store. The raw values are the store's
+/// record types (the IO shell converts; the core knows nothing of the store).
+public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
+    /// An execution exists (first heartbeat or explicit registration).
+    case registration = 1
+    /// A terminal outcome a container reported (completion notice or terminal heartbeat).
+    case completion = 2
+    /// A terminal FAILED decided by the sweep.
+    case failureMark = 3
+    /// Strike counts one sweep gave.
+    case strikeBatch = 4
+    /// A leader's claim of a term (written before any decision of that term).
+    case leadershipTerm = 5
+    /// The cluster-wide pause flag.
+    case pauseFlag = 6
+    /// A node's start generation.
+    case generation = 7
+    /// A leader gave up its term on purpose (a lower node id is back); others may claim a new one.
+    case leadershipReleased = 9
+}
