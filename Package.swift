@@ -7,7 +7,7 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// The gossip cores and their simulations run optimized even in debug builds: the test suite
+/// The pure cores (gossip, coordinator) and their simulations run optimized even in debug builds: the test suite
 /// simulates hours of cluster time, which takes seconds optimized and minutes unoptimized.
 let optimizedInDebug: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "CoordinatorCore",
             dependencies: ["VigilCodec", "VigilJSON"],
-            swiftSettings: swiftSettings
+            swiftSettings: optimizedInDebug
         ),
         .target(
             name: "Coordinator",
@@ -184,7 +184,7 @@ let package = Package(
             swiftSettings: optimizedInDebug
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "VigilCodec"], swiftSettings: swiftSettings),
-        .target(name: "CoordinatorSimulation", dependencies: ["CoordinatorCore", "Gossip", "VigilCodec"], swiftSettings: swiftSettings),
+        .target(name: "CoordinatorSimulation", dependencies: ["Coordinator", "CoordinatorCore", "Gossip", "VigilCodec"], swiftSettings: optimizedInDebug),
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [

@@ -1,17 +1,15 @@
+import Coordinator
 import CoordinatorCore
+import Gossip
 import VigilCodec
 
-/// A whole Vigil cluster in one process, on virtual time: coordinator nodes that run the real
-/// pure cores (``ExecutionTable``, ``SweepDuty`` = ``Election`` + ``Sweeper``), a shared store,
-/// a gossip network with delay, loss on death and partitions, and containers that heartbeat to
-/// a node (moving to another when theirs is down), stop, or complete.
-///
-/// It models the IO shells the way `vigil serve` wires them: heartbeats land in the receiving
-/// node's origin table and are pushed to peers (a packet not yet sent when its node dies is lost;
-/// packets across a partition wait for anti-entropy after it heals); every node follows the
-/// store (`StoreFollower`); membership is SWIM-like (a dead or cut-off peer is alive to the
-/// others until `detectionDelayMs` has passed; a returning one counts after `joinDelayMs`); a
-/// restarted node restores from the store and is synced from its peers' tables.
+/// A whole Vigil cluster in one process, on virtual time, running the code `vigil serve` runs:
+/// each node is a real ``NodeCore`` (heartbeats, completions, store records, election, sweep,
+/// fence) and a real ``GossipNode`` (SWIM membership, Scuttlebutt replication), wired by the
+/// same ``GossipReplicaBridge`` as the production shell. What is simulated is only the IO:
+/// a network that delays packets and drops them across partitions or to dead nodes, a shared
+/// store whose appends are durable at once, clocks (each node's wall clock skewed), and
+/// containers that heartbeat to a node (moving to another when theirs is down), stop, or complete.
 ///
 /// Everything is seeded: a failing seed replays exactly.
 public struct ClusterSimulation {
@@ -33,17 +31,25 @@ public struct ClusterSimulation {
         public var kills: [(atMs: Int64, node: Target)] = []
         /// A killed node restarts after this long (`nil`: stays down).
         public var restartAfterMs: Int64? = 60_000
-        /// Cut these node indices off from the others during the window.
+        /// Cut these node indices off from the others during the window (packets both ways lost).
         public var partition: (window: Range<Int64>, minority: Set<Int>)?
-        public var gossipDelayMs: ClosedRange<Int64> = 5...150
-        public var detectionDelayMs: Int64 = 4_000
-        public var joinDelayMs: Int64 = 1_000
+        /// During the window, node `node`'s membership view leaves out `blindTo` (as a view that
+        /// lags or a one-way fault would): both may believe they lead. Packets still flow.
+        public var blindness: (window: Range<Int64>, node: Int, blindTo: Int)?
+        /// During the window, node `node` reads nothing of the store (a stalled follower, a slow
+        /// network filesystem): it learns no peer's claim, so a superseded leader goes on.
+        public var storeStall: (window: Range<Int64>, node: Int)?
+        public var gossipDelayMs: ClosedRange<Int64> = 1...20
+        /// The gossip protocol's own settings (SWIM timings, rounds).
+        public var gossip = GossipSettings()
         public var storePollMs: Int64 = 200
         public var tickMs: Int64 = 250
-        /// Print every mark and leadership change (debugging a seed).
-        public var trace = false
         /// Each node's wall clock is off by up to this much (the sweep must not care).
         public var maxWallSkewMs: Int64 = 2_000
+        /// Check every core's invariants after each of its steps (costly with many executions).
+        public var checkInvariants = false
+        /// Print every mark and leadership change (debugging a seed).
+        public var trace = false
 
         public enum Target: Sendable, Equatable {
             case leader
@@ -55,83 +61,48 @@ public struct ClusterSimulation {
 
     /// What happened.
     public struct Report: Sendable {
-        /// Marks of executions whose container was still heartbeating.
+        /// Valid marks of executions whose container was still heartbeating.
         public var falseMarks: [ExecutionID] = []
-        /// Dying executions that were never marked.
+        /// Dying executions that were never (validly) marked.
         public var lostMarks: [ExecutionID] = []
-        /// Executions with more than one failure mark in the store.
+        /// Executions with more than one valid failure mark in the store.
         public var duplicateMarks: [ExecutionID] = []
-        /// Last heartbeat received → mark written, per dying execution.
+        /// Failure marks in the store that a newer claim's fence voids.
+        public var fencedMarks = 0
+        /// Last heartbeat received → valid mark written, per dying execution.
         public var detectionLatenciesMs: [Int64] = []
         /// The same, only for executions whose strike count spanned a leader change.
         public var failoverLatenciesMs: [Int64] = []
-        /// Marks written by a node that did not see a majority at that moment.
+        /// Valid marks written by a node that, in truth (not in its own view), could reach fewer
+        /// than a majority of the configured nodes at that moment.
         public var minorityMarks = 0
-        /// Marks written by nodes in the partition's minority while it lasted.
+        /// Valid marks written by nodes in the partition's minority while it lasted.
         public var marksFromPartitionMinority = 0
         /// Of `falseMarks`, those whose container sent to a majority-side node (must be none).
         public var falseMarksReachingMajority: [ExecutionID] = []
-        /// Number of leadership terms started.
+        /// Executions whose status differs between live nodes at the end (must be none).
+        public var disagreements: [ExecutionID] = []
+        /// Moments at which two nodes both believed they led (their own view).
+        public var dualLeadershipTicks = 0
+        /// Number of leadership terms claimed.
         public var terms = 0
         /// Nodes killed.
         public var kills = 0
-    }
-
-    // MARK: - Model
-
-    enum StoreItem {
-        case fact(ExecutionFact)
-        case strikes([StrikeEntry])
-        case term(UInt64)
-    }
-
-    struct StoreRecord {
-        var node: Int
-        var term: UInt64
-        var item: StoreItem
-    }
-
-    final class Node {
-        let index: Int
-        let id: String
-        var up = true
-        var upSinceMs: Int64 = 0
-        var downSinceMs: Int64 = .min
-        var table: ExecutionTable
-        var duty: SweepDuty
-        var storeCursor = 0
-        var storeReadAtJudgeMs: Int64?
-        var highestTerm: UInt64 = 0
-        var paused = false
-        let wallSkewMs: Int64
-        /// Heartbeats this node received (its origin table): id → (stamp, entry).
-        var origin: [ExecutionID: (Int64, HeartbeatEntry)] = [:]
-        /// Entries from peers that could not reach it (partition), for anti-entropy.
-        var missed: [Int: [ExecutionID: (Int64, HeartbeatEntry)]] = [:]
-        /// Anti-entropy pending: not synced with peers.
-        var pendingSync = false
-
-        init(index: Int, ids: [String], rule: SweepRule, wallSkewMs: Int64) {
-            self.index = index
-            self.id = ids[index]
-            self.table = ExecutionTable(localOrigin: ids[index])
-            self.duty = SweepDuty(me: ids[index], configured: ids, rule: rule)
-            self.wallSkewMs = wallSkewMs
-        }
-
-        func judgeMs(_ now: Int64) -> Int64 { now - upSinceMs }
-        func wallMs(_ now: Int64) -> Int64 { 1_700_000_000_000 + now + wallSkewMs }
+        /// The first broken core invariant, when `checkInvariants` found one.
+        public var invariantViolation: String?
+        /// Events simulated (for the benchmark's figures).
+        public var events = 0
     }
 
     enum Event {
         case heartbeat(exec: Int)
-        case deliver(from: Int, to: Int, id: ExecutionID, stamp: Int64, entry: HeartbeatEntry, sentAtMs: Int64)
         case complete(exec: Int)
         case tick(node: Int)
         case poll(node: Int)
+        case gossipWake(node: Int, incarnation: Int)
+        case packet(to: Int, incarnation: Int, from: Int, packet: Packet, sentAtMs: Int64)
         case kill(Settings.Target)
         case restart(node: Int)
-        case antiEntropy(node: Int)
     }
 
     struct Execution {
@@ -144,20 +115,20 @@ public struct ClusterSimulation {
     }
 
     let settings: Settings
+    let ids: [String]
     var rng: SplitMix64
     var now: Int64 = 0
     var queue = EventQueue<Event>()
-    var nodes: [Node] = []
+    var nodes: [SimulatedNode] = []
     var executions: [Execution] = []
-    var store: [StoreRecord] = []
+    var store = SimulatedStore()
     var report = Report()
     var leaderChanges: [Int64] = []
-    var markWriters: [ExecutionID: [Int]] = [:]
-    var markTimes: [ExecutionID: Int64] = [:]
     var indexOf: [ExecutionID: Int] = [:]
 
     public init(_ settings: Settings) {
         self.settings = settings
+        self.ids = (1...settings.nodes).map { "n\($0)" }
         self.rng = SplitMix64(seed: settings.seed)
     }
 
@@ -168,10 +139,10 @@ public struct ClusterSimulation {
     }
 
     mutating func run() -> Report {
-        let ids = (1...settings.nodes).map { "n\($0)" }
         for i in 0..<settings.nodes {
             let skew = Int64.random(in: -settings.maxWallSkewMs...settings.maxWallSkewMs, using: &rng)
-            nodes.append(Node(index: i, ids: ids, rule: settings.rule, wallSkewMs: skew))
+            nodes.append(makeNode(i, wallSkewMs: skew, generation: 1))
+            startGossip(i)
             queue.push(Int64.random(in: 0..<settings.tickMs, using: &rng), .tick(node: i))
             queue.push(Int64.random(in: 0..<settings.storePollMs, using: &rng), .poll(node: i))
         }
@@ -189,15 +160,19 @@ public struct ClusterSimulation {
             queue.push(Int64.random(in: 0..<settings.heartbeatEveryMs, using: &rng), .heartbeat(exec: e))
         }
         for kill in settings.kills { queue.push(kill.atMs, .kill(kill.node)) }
-        if let partition = settings.partition {
-            queue.push(partition.window.upperBound, .antiEntropy(node: -1))
-        }
         while let (time, event) = queue.pop(), time <= settings.durationMs {
             now = time
+            report.events += 1
             handle(event)
+            if report.invariantViolation != nil { break }
         }
         finish()
         return report
+    }
+
+    /// A node as it starts (its cores are made by ``startGossip(_:)``).
+    func makeNode(_ i: Int, wallSkewMs: Int64, generation: UInt64) -> SimulatedNode {
+        SimulatedNode(index: i, id: ids[i], generation: generation, wallSkewMs: wallSkewMs, upSinceMs: now, rngSeed: settings.seed &* 31 &+ UInt64(i) &+ generation << 32)
     }
 
     // MARK: - Network
@@ -207,31 +182,7 @@ public struct ClusterSimulation {
         return partition.minority.contains(a) != partition.minority.contains(b)
     }
 
-    /// Node `i`'s view of which configured nodes are alive at `now` (SWIM-like timing): a peer
-    /// that went silent (died, or was cut off) stays alive for `detectionDelayMs`; a peer that
-    /// (re)appeared counts after `joinDelayMs`.
-    func alive(seenBy i: Int) -> Set<String> {
-        var alive: Set<String> = [nodes[i].id]
-        for j in nodes.indices where j != i {
-            let peer = nodes[j]
-            let cut = partitioned(i, j, at: now)
-            if peer.up && !cut {
-                var visibleSince = peer.upSinceMs
-                if let partition = settings.partition, partition.minority.contains(i) != partition.minority.contains(j),
-                    partition.window.upperBound <= now
-                {
-                    visibleSince = max(visibleSince, partition.window.upperBound)
-                }
-                if visibleSince == 0 || now - visibleSince >= settings.joinDelayMs { alive.insert(peer.id) }
-            } else {
-                var silentSince = Int64.max
-                if !peer.up { silentSince = peer.downSinceMs }
-                if cut, let partition = settings.partition { silentSince = min(silentSince, partition.window.lowerBound) }
-                if now - silentSince < settings.detectionDelayMs { alive.insert(peer.id) }
-            }
-        }
-        return alive
-    }
+    static func address(_ i: Int) -> HostPort { HostPort(host: "10.0.0.\(i + 1)", port: 7946) }
 
     mutating func delay() -> Int64 { Int64.random(in: settings.gossipDelayMs, using: &rng) }
 
@@ -241,14 +192,6 @@ public struct ClusterSimulation {
         switch event {
         case .heartbeat(let e):
             heartbeat(e)
-        case .deliver(let from, let to, let id, let stamp, let entry, let sentAt):
-            let receiver = nodes[to]
-            guard receiver.up, receiver.upSinceMs <= sentAt else { return }
-            if partitioned(from, to, at: now) || partitioned(from, to, at: sentAt) {
-                receiver.missed[from, default: [:]][id] = (stamp, entry)
-                return
-            }
-            receiver.table.apply(remote: entry, id: id, origin: receiver.table.originIndex(nodes[from].id), stampMs: stamp, seenMs: seen(receiver, stamp))
         case .complete(let e):
             complete(e)
         case .tick(let i):
@@ -256,17 +199,24 @@ public struct ClusterSimulation {
             if nodes[i].up { tick(i) }
         case .poll(let i):
             queue.push(now + settings.storePollMs, .poll(node: i))
+            if let stall = settings.storeStall, stall.node == i, stall.window.contains(now) { return }
             if nodes[i].up { poll(i) }
+        case .gossipWake(let i, let incarnation):
+            let node = nodes[i]
+            // Only the latest scheduled wake counts; an earlier one superseded it.
+            guard node.up, node.incarnation == incarnation, node.scheduledWake == now else { return }
+            node.scheduledWake = nil
+            let actions = node.gossip.tick(now: node.moment(now), using: &node.rng)
+            performGossip(actions, by: i)
+        case .packet(let to, let incarnation, let from, let packet, let sentAt):
+            let receiver = nodes[to]
+            guard receiver.up, receiver.incarnation == incarnation, !partitioned(from, to, at: now), !partitioned(from, to, at: sentAt) else { return }
+            let actions = receiver.gossip.receive(packet, from: Self.address(from), now: receiver.moment(now), using: &receiver.rng)
+            performGossip(actions, by: to)
         case .kill(let target):
             kill(target)
         case .restart(let i):
             restart(i)
-        case .antiEntropy(let i):
-            if i < 0 {
-                for j in nodes.indices where nodes[j].up { queue.push(now + delay() + 200, .antiEntropy(node: j)) }
-            } else {
-                antiEntropy(i)
-            }
         }
     }
 
@@ -284,21 +234,10 @@ public struct ClusterSimulation {
             execution.home = other
         }
         let node = nodes[execution.home]
-        let stamp = node.wallMs(now)
-        let heartbeat = Heartbeat(executionID: execution.id, containerID: "c-\(e)", clientTimestamp: stamp / 1000)
-        if node.table[execution.id] == nil {
-            append(.fact(.registered(id: execution.id, registeredAtMs: stamp, containerID: heartbeat.containerID)), by: node.index, term: 0)
-        }
-        guard case .success = node.table.apply(heartbeat, nowMs: stamp, seenMs: node.judgeMs(now)), let record = node.table[execution.id] else { return }
-        execution.lastHeartbeatReceivedMs = now
-        let entry = HeartbeatEntry(record)
-        let recordStamp = record.lastHeartbeatMs ?? stamp
-        node.origin[execution.id] = (recordStamp, entry)
-        // Pushed within a gossip interval; lost if the node dies before it goes out.
-        let sendAt = now + Int64.random(in: 0...200, using: &rng)
-        for j in nodes.indices where j != node.index {
-            queue.push(sendAt + delay(), .deliver(from: node.index, to: j, id: execution.id, stamp: recordStamp, entry: entry, sentAtMs: sendAt))
-        }
+        let wall = node.wall(now)
+        let heartbeat = Heartbeat(executionID: execution.id, containerID: "c-\(e)", clientTimestamp: wall.ms / 1000)
+        let answer = submit(node.index) { core, now in core.receive(heartbeat, now: now) }
+        if case .heartbeat(.success)? = answer { execution.lastHeartbeatReceivedMs = now }
     }
 
     mutating func complete(_ e: Int) {
@@ -306,65 +245,126 @@ public struct ClusterSimulation {
         guard !execution.finished else { return }
         let candidates = nodes.indices.filter { nodes[$0].up }
         guard !candidates.isEmpty else { return }
-        let node = nodes[nodes[execution.home].up ? execution.home : candidates.randomElement(using: &rng)!]
-        guard node.table[execution.id]?.status.isTerminal != true else { return }
-        let fact = ExecutionFact.finished(id: execution.id, status: .completed, source: .completion, finishedAtMs: node.wallMs(now), reason: nil, resultData: nil, errorMessage: nil)
-        append(.fact(fact), by: node.index, term: 0)
-        node.table.apply(fact: fact, seenMs: node.judgeMs(now))
+        let target = nodes[execution.home].up ? execution.home : candidates.randomElement(using: &rng)!
+        let completion = Completion(executionID: execution.id, containerID: "c-\(e)", success: true)
+        _ = submit(target) { core, now in core.receive(completion, now: now) }
         execution.finished = true
         executions[e] = execution
     }
 
-    mutating func tick(_ i: Int) {
+    /// A request to node `i`'s core, with its durable write (if any) made at once, as the shell does.
+    mutating func submit(_ i: Int, _ decide: (inout NodeCore, NodeNow) -> NodeStep) -> NodeAnswer? {
         let node = nodes[i]
-        let judge = node.judgeMs(now)
-        let alive = alive(seenBy: i)
-        let synced = !node.pendingSync && node.missed.isEmpty
-        let input = SweepDuty.Input(
-            nowMs: judge, wallMs: node.wallMs(now), alive: alive, highestTermSeen: node.highestTerm,
-            syncedAtMs: synced ? node.storeReadAtJudgeMs.map { min($0, judge) } : nil, paused: node.paused
-        )
-        let result = node.duty.check(input, table: &node.table)
-        if case .becameLeader(let term) = result.change {
-            append(.term(term), by: i, term: term)
-            node.highestTerm = max(node.highestTerm, term)
-            report.terms += 1
-            leaderChanges.append(now)
-            if settings.trace { print("n\(i + 1) leads term \(term) at \(now)") }
-        }
-        guard let outcome = result.outcome else { return }
-        if !outcome.struck.isEmpty { append(.strikes(outcome.struck), by: i, term: result.term) }
-        for mark in outcome.marked {
-            // CoordinatorNode.markFailed: only a still-running execution; durable, then applied.
-            guard node.table[mark.executionID]?.status == .running else { continue }
-            let fact = ExecutionFact.finished(
-                id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: node.wallMs(now), reason: "sim", resultData: nil, errorMessage: nil
-            )
-            append(.fact(fact), by: i, term: result.term)
-            node.table.apply(fact: fact, seenMs: judge)
-            markWriters[mark.executionID, default: []].append(i)
-            if settings.trace { print("mark \(mark.executionID) by n\(i + 1) at \(now) rule \(mark.rule) strikes \(mark.strikeTimesMs.map { $0 - 1_700_000_000_000 }) last hb \(executions[indexOf[mark.executionID]!].lastHeartbeatReceivedMs ?? -1) home n\(executions[indexOf[mark.executionID]!].home + 1)") }
-            if markTimes[mark.executionID] == nil { markTimes[mark.executionID] = now }
-            if !result.quorum { report.minorityMarks += 1 }
-            if let partition = settings.partition, partition.window.contains(now), partition.minority.contains(i) { report.marksFromPartitionMinority += 1 }
+        let nodeNow = node.now(now)
+        switch decide(&node.core, nodeNow) {
+        case .done(let answer, let actions):
+            perform(actions, by: i)
+            return answer
+        case .write(let ticket, let write):
+            let position = store.append(write, by: node.id, at: now)
+            let (answer, actions) = node.core.written(ticket, at: position, now: node.now(now))
+            perform(actions, by: i)
+            return answer
+        case .wait, .needsDurablePath:
+            preconditionFailure("writes are durable at once in the simulation: nothing waits")
         }
     }
 
-    /// StoreFollower's poll; with `restoring`, FileStore.restore at start-up (own records too).
-    mutating func poll(_ i: Int, restoring: Bool = false) {
+    mutating func tick(_ i: Int) {
         let node = nodes[i]
-        while node.storeCursor < store.count {
-            let record = store[node.storeCursor]
+        var alive = GossipReplicaBridge.alive(node.gossip.membership.sortedMembers, me: node.id, configured: Set(ids))
+        if let blind = settings.blindness, blind.window.contains(now), blind.node == i { alive.remove(ids[blind.blindTo]) }
+        let synced = node.gossip.replica.versionLag().values.allSatisfy { $0 == 0 }
+        let actions = node.core.tick(now: node.now(now), alive: alive, synced: synced)
+        perform(actions, by: i)
+        let leaders = nodes.filter { $0.up && $0.core.duty.election.leader == $0.id }
+        if leaders.count > 1 { report.dualLeadershipTicks += 1 }
+        check(i)
+    }
+
+    /// StoreFollower's poll: every record of other nodes since the last poll, then "read to the end".
+    mutating func poll(_ i: Int) {
+        let node = nodes[i]
+        let started = node.now(now).judge
+        var actions: [NodeAction] = []
+        while node.storeCursor < store.records.count {
+            let record = store.records[node.storeCursor].record
             node.storeCursor += 1
-            node.highestTerm = max(node.highestTerm, record.term)
-            guard record.node != i || restoring else { continue }
-            switch record.item {
-            case .fact(let fact): node.table.apply(fact: fact, seenMs: node.judgeMs(now))
-            case .strikes(let strikes): node.table.apply(strikes: strikes)
-            case .term(let term): node.highestTerm = max(node.highestTerm, term)
+            guard record.node != node.id else { continue }
+            actions += node.core.apply(stored: record, now: node.now(now))
+        }
+        node.core.noteStoreRead(at: started)
+        perform(actions, by: i)
+        check(i)
+    }
+
+    /// Carries out a core's actions the way `CoordinatorNode` does.
+    mutating func perform(_ actions: [NodeAction], by i: Int) {
+        let node = nodes[i]
+        for action in actions {
+            switch action {
+            case .write(let ticket, let write):
+                let position = store.append(write, by: node.id, at: now)
+                if write.kind == .leadershipTerm {
+                    report.terms += 1
+                    leaderChanges.append(now)
+                    if settings.trace { print("\(now) \(node.id) claims term \(write.term)") }
+                }
+                let (_, more) = node.core.written(ticket, at: position, now: node.now(now))
+                perform(more, by: i)
+            case .publish(let publication):
+                try? _ = node.gossip.set(
+                    key: EntryKey(high: publication.id.high, low: publication.id.low), value: publication.value, stamp: publication.stampMs, now: node.moment(now)
+                )
+                scheduleWake(i)
+            case .forget(let id):
+                _ = node.gossip.delete(key: EntryKey(high: id.high, low: id.low), stamp: 0, now: node.moment(now))
+                scheduleWake(i)
+            case .report(let event):
+                if settings.trace { print("\(now) \(node.id) \(event)") }
             }
         }
-        node.storeReadAtJudgeMs = node.judgeMs(now)
+    }
+
+    /// Carries out a gossip node's actions the way `GossipService` does, over the simulated network.
+    mutating func performGossip(_ actions: [GossipAction], by i: Int) {
+        let node = nodes[i]
+        for action in actions {
+            switch action {
+            case .send(let packet, let address):
+                guard let to = nodes.firstIndex(where: { Self.address($0.index) == address }), to != i, !partitioned(i, to, at: now) else { continue }
+                queue.push(now + delay(), .packet(to: to, incarnation: nodes[to].incarnation, from: i, packet: packet, sentAtMs: now))
+            case .replicaChanged(let change):
+                let (core, _) = GossipReplicaBridge.apply(change, to: &node.core, now: node.now(now))
+                perform(core, by: i)
+            case .memberChanged, .dropped:
+                break
+            }
+        }
+        scheduleWake(i)
+    }
+
+    mutating func scheduleWake(_ i: Int) {
+        let node = nodes[i]
+        let wake = max(now + 1, node.gossip.nextWakeUp.nanoseconds / 1_000_000 + node.upSinceMs)
+        if let scheduled = node.scheduledWake, scheduled <= wake { return }
+        node.scheduledWake = wake
+        queue.push(wake, .gossipWake(node: i, incarnation: node.incarnation))
+    }
+
+    mutating func startGossip(_ i: Int) {
+        let node = nodes[i]
+        var gossip = GossipNode(
+            identity: NodeIdentity(id: node.id, generation: node.generation), seeds: nodes.indices.filter { $0 != i }.map(Self.address),
+            settings: settings.gossip, now: node.moment(now)
+        )
+        gossip.setAddress(Self.address(i))
+        node.gossip = gossip
+        node.core = NodeCore(settings: NodeCore.Settings(
+            me: node.id, configured: ids, rule: settings.rule, started: node.wall(now), gossipValueBytes: gossip.maxValueBytes
+        ))
+        let actions = node.gossip.start(now: node.moment(now))
+        performGossip(actions, by: i)
     }
 
     mutating func kill(_ target: Settings.Target) {
@@ -372,132 +372,81 @@ public struct ClusterSimulation {
         switch target {
         case .node(let i): index = i
         case .leader:
-            guard let leader = nodes.first(where: { $0.up && $0.duty.election.leader == $0.id }) else { return }
+            guard let leader = nodes.first(where: { $0.up && $0.core.duty.election.leader == $0.id }) else { return }
             index = leader.index
         }
         let node = nodes[index]
         guard node.up else { return }
         node.up = false
-        node.downSinceMs = now
         report.kills += 1
+        if settings.trace { print("\(now) kill \(node.id)") }
         if let after = settings.restartAfterMs { queue.push(now + after, .restart(node: index)) }
     }
 
+    /// A restarted node: a new generation, an empty core restored from the store, gossip anew.
     mutating func restart(_ i: Int) {
-        let ids = nodes.map(\.id)
         let old = nodes[i]
-        let node = Node(index: i, ids: ids, rule: settings.rule, wallSkewMs: old.wallSkewMs)
-        node.upSinceMs = now
-        nodes[i] = node
-        // Its old origin table went with it (a new generation clears it at the peers, whose
-        // merged views keep what they learned, and who re-publish the heartbeats only it had:
-        // CoordinatorNode.adoptOrphans). Restore from the store, then sync from peers.
-        for peer in nodes where peer.up && peer.index != i {
-            guard let originIndex = peer.table.originNames.firstIndex(of: node.id) else { continue }
-            for record in peer.table.allRecords where record.status == .running && Int(record.origin) == originIndex {
-                if let stamp = record.lastHeartbeatMs { peer.origin[record.id] = (stamp, HeartbeatEntry(record)) }
-            }
-        }
-        poll(i, restoring: true)
-        node.pendingSync = true
-        queue.push(now + settings.joinDelayMs, .antiEntropy(node: i))
-    }
-
-    mutating func antiEntropy(_ i: Int) {
+        nodes[i] = makeNode(i, wallSkewMs: old.wallSkewMs, generation: old.generation + 1)
+        nodes[i].incarnation = old.incarnation + 1
+        startGossip(i)
         let node = nodes[i]
-        guard node.up else { return }
-        if node.pendingSync {
-            for peer in nodes where peer.index != i && peer.up && !partitioned(i, peer.index, at: now) {
-                let origin = node.table.originIndex(peer.id)
-                for (id, (stamp, entry)) in peer.origin { node.table.apply(remote: entry, id: id, origin: origin, stampMs: stamp, seenMs: seen(node, stamp)) }
-            }
-            node.pendingSync = false
-        }
-        for (from, entries) in node.missed where !partitioned(i, from, at: now) {
-            let origin = node.table.originIndex(nodes[from].id)
-            for (id, (stamp, entry)) in entries { node.table.apply(remote: entry, id: id, origin: origin, stampMs: stamp, seenMs: seen(node, stamp)) }
-            node.missed[from] = nil
-        }
+        let actions = node.core.restore(store.records.map(\.record), now: node.now(now))
+        node.storeCursor = store.records.count
+        perform(actions, by: i)
     }
 
-    /// As `CoordinatorNode.merge` does it.
-    func seen(_ node: Node, _ stamp: Int64) -> Int64 {
-        SeenTime.forRemote(stampMs: stamp, startedWallMs: node.wallMs(node.upSinceMs), nowWallMs: node.wallMs(now), nowJudgeMs: node.judgeMs(now))
-    }
-
-    mutating func append(_ item: StoreItem, by node: Int, term: UInt64) {
-        store.append(StoreRecord(node: node, term: term, item: item))
-    }
-
-    // MARK: - Verdict
-
-    mutating func finish() {
-        var marksPerExecution: [ExecutionID: Int] = [:]
-        for record in store {
-            if case .fact(.finished(let id, _, .sweep, _, _, _, _)) = record.item { marksPerExecution[id, default: 0] += 1 }
-        }
-        let rule = settings.rule
-        for execution in executions {
-            let marks = marksPerExecution[execution.id] ?? 0
-            if marks > 1 { report.duplicateMarks.append(execution.id) }
-            let dies = execution.diesAtMs != .max
-            if marks > 0 && !dies {
-                report.falseMarks.append(execution.id)
-                if let partition = settings.partition, !partition.minority.contains(execution.home) {
-                    report.falseMarksReachingMajority.append(execution.id)
-                }
-            }
-            if dies && marks == 0 {
-                // Only count it lost if the run was long enough to see it marked.
-                let last = execution.lastHeartbeatReceivedMs ?? 0
-                if settings.durationMs - last > rule.heartbeatTimeoutMs + 5 * rule.checkIntervalMs + (settings.restartAfterMs ?? 0) {
-                    report.lostMarks.append(execution.id)
-                }
-            }
-            if dies, marks > 0, let markedAt = markTimes[execution.id], let last = execution.lastHeartbeatReceivedMs {
-                let latency = markedAt - last
-                report.detectionLatenciesMs.append(latency)
-                if leaderChanges.contains(where: { $0 > last && $0 < markedAt }) { report.failoverLatenciesMs.append(latency) }
-            }
+    mutating func check(_ i: Int) {
+        guard settings.checkInvariants, report.invariantViolation == nil else { return }
+        if let violation = nodes[i].core.invariantViolation() ?? nodes[i].gossip.invariantViolation() {
+            report.invariantViolation = "\(nodes[i].id) at \(now) ms: \(violation)"
         }
     }
 }
 
-/// A binary min-heap of timed events; ties keep insertion order, so a run is deterministic.
-struct EventQueue<Element> {
-    private var heap: [(time: Int64, order: UInt64, element: Element)] = []
-    private var counter: UInt64 = 0
+/// One simulated coordinator: its real cores plus what the simulator tracks about it.
+final class SimulatedNode {
+    let index: Int
+    let id: String
+    let generation: UInt64
+    var incarnation = 0
+    var up = true
+    let upSinceMs: Int64
+    let wallSkewMs: Int64
+    var core: NodeCore!
+    var gossip: GossipNode!
+    var rng: SplitMix64
+    var storeCursor = 0
+    var scheduledWake: Int64?
 
-    mutating func push(_ time: Int64, _ element: Element) {
-        counter += 1
-        heap.append((time, counter, element))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard less(child, parent) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
+    init(index: Int, id: String, generation: UInt64, wallSkewMs: Int64, upSinceMs: Int64, rngSeed: UInt64) {
+        self.index = index
+        self.id = id
+        self.generation = generation
+        self.wallSkewMs = wallSkewMs
+        self.upSinceMs = upSinceMs
+        self.rng = SplitMix64(seed: rngSeed)
     }
 
-    mutating func pop() -> (Int64, Element)? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < heap.count && less(left, smallest) { smallest = left }
-            if right < heap.count && less(right, smallest) { smallest = right }
-            if smallest == parent { break }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return (top.time, top.element)
-    }
+    /// Its judge clock: ms since it started.
+    func judge(_ now: Int64) -> JudgeTime { JudgeTime(ms: now - upSinceMs) }
+    /// Its wall clock, skewed.
+    func wall(_ now: Int64) -> WallTime { WallTime(ms: 1_700_000_000_000 + now + wallSkewMs) }
+    func now(_ now: Int64) -> NodeNow { NodeNow(wall: wall(now), judge: judge(now)) }
+    /// Its gossip timeline (nanoseconds since it started).
+    func moment(_ now: Int64) -> Moment { Moment(nanoseconds: (now - upSinceMs) * 1_000_000) }
+}
 
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        (heap[a].time, heap[a].order) < (heap[b].time, heap[b].order)
+/// The shared store: every node's records in the order they were appended (each durable at
+/// once), with per-node positions.
+struct SimulatedStore {
+    var records: [(record: StoredRecord, atMs: Int64)] = []
+    var counts: [String: Int] = [:]
+
+    mutating func append(_ write: DurableWrite, by node: String, at now: Int64) -> LogPosition {
+        let offset = counts[node, default: 0]
+        counts[node] = offset + 1
+        let position = LogPosition(segment: 1, offset: offset)
+        records.append((StoredRecord(node: node, position: position, kind: write.kind, term: write.term, time: write.time, payload: write.payload), now))
+        return position
     }
 }

@@ -9,7 +9,7 @@ import CoordinatorCore
 /// three origin tables. Each heartbeat carries seed 003's progress.
 enum ClusterMemoryBenchmark {
     static func run(count: Int) {
-        let registry = ExecutionRegistry(me: "n1")
+        var core = NodeCore(settings: NodeCore.Settings(me: "n1", configured: ["n1", "n2", "n3"], started: 1_700_000_000_000, gossipValueBytes: 526))
         var replica = Replica(me: NodeIdentity(id: "n1", generation: 1))
         let peers = [NodeIdentity(id: "n2", generation: 1), NodeIdentity(id: "n3", generation: 1)]
         var pending: [[DeltaEntry]] = [[], []]
@@ -32,10 +32,17 @@ enum ClusterMemoryBenchmark {
             let value = entry.encoded(stampMs: stamp, maxBytes: 526)
             let origin = i % 3
             if origin == 0 {
-                _ = registry.apply(Heartbeat(executionID: id, containerID: entry.containerID, clientTimestamp: 1_640_995_200, progress: progress), nowMs: stamp, seenMs: 0)
-                _ = replica.write(key: key, value: value, stamp: stamp, now: now)
+                var published: [NodeAction] = []
+                let heartbeat = Heartbeat(executionID: id, containerID: entry.containerID, clientTimestamp: 1_640_995_200, progress: progress)
+                let nodeNow = NodeNow(wall: WallTime(ms: stamp), judge: 0)
+                if case .write(let ticket, _) = core.receive(heartbeat, now: nodeNow) {
+                    published = core.written(ticket, at: LogPosition(segment: 0, offset: 0), now: nodeNow).actions
+                }
+                for case .publish(let publication) in published {
+                    _ = replica.write(key: key, value: publication.value, stamp: publication.stampMs, now: now)
+                }
             } else {
-                registry.apply(remote: entry, id: id, origin: peers[origin - 1].id, stampMs: stamp, seenMs: 0)
+                _ = core.merge(remote: entry, id: id, origin: peers[origin - 1].id, stampMs: stamp, now: NodeNow(wall: WallTime(ms: stamp), judge: 0))
                 let p = origin - 1
                 pending[p].append(DeltaEntry(key: key, value: VersionedValue(version: versions[p] + UInt64(pending[p].count) + 1, stamp: stamp, value: value)))
                 if pending[p].count == 1_000 { flush(p) }
@@ -45,7 +52,7 @@ enum ClusterMemoryBenchmark {
         flush(1)
         let after = MemoryBenchmark.residentBytes()
         let held = replica.origins.map { replica.entries(of: $0.id).count }.reduce(0, +)
-        print("memory-cluster: executions \(count) origins 3 replica_entries \(held) view_records \(registry.counts.total) bytes_per_execution \(Int((Double(after - before) / Double(count)).rounded()))")
-        withExtendedLifetime((registry, replica)) {}
+        print("memory-cluster: executions \(count) origins 3 replica_entries \(held) view_records \(core.table.counts.total) bytes_per_execution \(Int((Double(after - before) / Double(count)).rounded()))")
+        withExtendedLifetime((core, replica)) {}
     }
 }

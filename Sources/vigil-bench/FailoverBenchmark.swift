@@ -21,7 +21,8 @@ enum FailoverBenchmark {
                         var settings = ClusterSimulation.Settings()
                         settings.seed = seed
                         settings.executions = executions
-                        settings.durationMs = 1_400_000
+                        settings.durationMs = ProcessInfo.processInfo.environment["VIGIL_SIM_DURATION_MS"].flatMap { Int64($0) } ?? 1_400_000
+                        settings.trace = ProcessInfo.processInfo.environment["VIGIL_SIM_TRACE"] != nil
                         var rng = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D)
                         settings.kills = [(atMs: 450_000 + Int64(rng.next() % 400_000), node: .leader)]
                         reports.append(ClusterSimulation.run(settings))
@@ -43,6 +44,7 @@ enum FailoverBenchmark {
         let failover = reports.flatMap(\.failoverLatenciesMs).sorted()
         let bound = rule.heartbeatTimeoutMs + 3 * rule.checkIntervalMs + 1_000
         let lower = rule.heartbeatTimeoutMs + 2 * rule.checkIntervalMs
+        print("failover: events \(reports.reduce(0) { $0 + $1.events }) dual_leadership_ticks \(reports.reduce(0) { $0 + $1.dualLeadershipTicks }) fenced_marks \(reports.reduce(0) { $0 + $1.fencedMarks }) disagreements \(reports.reduce(0) { $0 + $1.disagreements.count }) minority_marks \(reports.reduce(0) { $0 + $1.minorityMarks })")
         print("failover: runs \(reports.count) executions_per_run \(executions) leader_kills \(kills) marks \(normal.count) seconds \(elapsed.components.seconds)")
         print("failover: false_marks \(falseMarks) lost_marks \(lost) duplicate_marks \(duplicates)")
         if let first = normal.first, let last = normal.last {

@@ -7,7 +7,7 @@ import CoordinatorCore
 /// counters, stage and URL), and prints resident memory growth per execution.
 enum MemoryBenchmark {
     static func run(count: Int) {
-        let registry = ExecutionRegistry()
+        var core = NodeCore(settings: NodeCore.Settings(me: "n1", configured: ["n1"], started: 1_700_000_000_000))
         let before = residentBytes()
         for i in 0..<count {
             let id = ExecutionID(high: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(i))
@@ -15,12 +15,12 @@ enum MemoryBenchmark {
             let heartbeat = Heartbeat(
                 executionID: id, containerID: "crawler-\(i)", clientTimestamp: 1_640_995_200, progress: progress
             )
-            _ = registry.apply(heartbeat, nowMs: 1_700_000_000_000 + Int64(i))
+            core.receiveDurably(heartbeat, now: NodeNow(wall: WallTime(ms: 1_700_000_000_000 + Int64(i)), judge: 0))
         }
         let after = residentBytes()
         let perExecution = Double(after - before) / Double(count)
         print("memory: executions \(count) rss_before_mb \(before >> 20) rss_after_mb \(after >> 20) bytes_per_execution \(Int(perExecution.rounded()))")
-        withExtendedLifetime(registry) {}
+        withExtendedLifetime(core) {}
     }
 
     /// Seed 003's progress object for execution number `i` (counters, stage and URL vary).
@@ -38,5 +38,12 @@ enum MemoryBenchmark {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
         return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+extension NodeCore {
+    /// A heartbeat taken the way a node takes it, its durable write (if any) reported at once.
+    mutating func receiveDurably(_ heartbeat: Heartbeat, now: NodeNow) {
+        if case .write(let ticket, _) = receive(heartbeat, now: now) { _ = written(ticket, at: LogPosition(segment: 0, offset: 0), now: now) }
     }
 }

@@ -11,16 +11,16 @@ enum SweepBenchmark {
         var table = ExecutionTable(localOrigin: "n1")
         for i in 0..<count {
             let id = ExecutionID(high: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(i))
-            let seen: Int64 = i % 100 == 0 ? 0 : 1_000_000_000  // 1% silent, the rest fresh throughout
-            _ = table.apply(Heartbeat(executionID: id, containerID: "crawler-\(i % 1000)", clientTimestamp: 1_640_995_200), nowMs: 1_700_000_000_000, seenMs: seen)
+            let seen: JudgeTime = i % 100 == 0 ? 0 : 1_000_000_000  // 1% silent, the rest fresh throughout
+            _ = table.apply(Heartbeat(executionID: id, containerID: "crawler-\(i % 1000)", clientTimestamp: 1_640_995_200), nowMs: 1_700_000_000_000, seen: seen)
         }
         let sweeper = Sweeper(rule: rule)
         var timesMs: [Double] = []
         var struck = 0
         for run in 0..<runs {
-            let now: Int64 = 10_000_000 + Int64(run + 1) * rule.checkIntervalMs
+            let now = JudgeTime(ms: 10_000_000 + Int64(run + 1) * rule.checkIntervalMs)
             let start = ContinuousClock.now
-            let outcome = sweeper.sweep(&table, nowMs: now, wallMs: 1_700_000_000_000 + now)
+            let outcome = sweeper.sweep(&table, now: now, wall: WallTime(ms: 1_700_000_000_000 + now.ms))
             let elapsed = ContinuousClock.now - start
             struck += outcome.struck.count + outcome.marked.count
             timesMs.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
@@ -28,7 +28,7 @@ enum SweepBenchmark {
         }
         // The worst case: everything went silent at once (the mass-failure guard answers).
         let silentStart = ContinuousClock.now
-        let silent = sweeper.sweep(&table, nowMs: 2_000_000_000, wallMs: 1_700_000_000_000 + 2_000_000_000)
+        let silent = sweeper.sweep(&table, now: 2_000_000_000, wall: WallTime(ms: 1_700_000_000_000 + 2_000_000_000))
         let silentElapsed = ContinuousClock.now - silentStart
         timesMs.sort()
         print(String(format: "sweep: running %d runs %d median_ms %.1f min_ms %.1f max_ms %.1f (struck or marked per run %d)", count, runs, timesMs[runs / 2], timesMs[0], timesMs[runs - 1], struck / runs))

@@ -82,33 +82,23 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         defer { store.close() }
-        let coordinator = try CoordinatorNode(id: node, configuration: configuration, store: store)
-        let restoredCursor: StoreCursor
+        let restored: (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor)
         do {
-            let restored = try coordinator.restore()
-            restoredCursor = restored.cursor
-            for damage in restored.damages { logger.warning("Store damage skipped", metadata: ["store.damage": "\(damage)"]) }
-            logger.info("Restored from the store", metadata: ["store.facts": "\(restored.facts)", "store.path": "\(configuration.store.path)"])
+            restored = try store.restore()
         } catch {
             FileHandle.standardError.write(Data("vigil: cannot read the store: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
-        let nodeID = node
-        let app = server.application(bind: bind) { channel in
-            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
-            // One stable line on stdout that scripts and tests wait for.
-            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))
-        }
-        let gossipMembership: GossipMembership<ContinuousClock>
+        for damage in restored.damages { logger.warning("Store damage skipped", metadata: ["store.damage": "\(damage)"]) }
+        let gossip: GossipService<ContinuousClock>
         do {
-            let generation = try await coordinator.claimGeneration(wallMs: WallClock.unixMs())
+            let generation = try await NodeGeneration.claim(node: node, restored: restored.records, store: store, wallMs: WallClock.unixMs())
             let me = try configuration.node(node)
             var settings = GossipSettings()
             settings.interval = .milliseconds(Int64(configuration.gossip.intervalS * 1000))
             settings.fanout = configuration.gossip.fanout
             settings.maxDatagramBytes = configuration.gossip.maxDatagramBytes
-            let gossip = try GossipService(
+            gossip = try GossipService(
                 configuration: GossipConfiguration(
                     clusterName: configuration.cluster, identity: NodeIdentity(id: node, generation: generation),
                     bindAddress: me.gossip,
@@ -117,27 +107,49 @@ struct Serve: AsyncParsableCommand {
                 ),
                 logger: logger
             )
-            gossipMembership = GossipMembership(gossip: gossip, node: coordinator, logger: logger)
-            coordinator.attach(cluster: gossipMembership)
-            coordinator.attach(heartbeats: gossipMembership)
         } catch {
             FileHandle.standardError.write(Data("vigil: cannot start gossip: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let retention = RetentionService(node: coordinator, retentionS: configuration.executions.retentionS, logger: logger)
-        let follower = StoreFollower(node: coordinator, reader: store.reader, cursor: restoredCursor, logger: logger)
-        let sweeper = SweepService(node: coordinator, membership: gossipMembership, logger: logger)
+        let clusterView = GossipClusterView(gossip: gossip, configuration: configuration)
+        let coordinator = try CoordinatorNode(
+            id: node, configuration: configuration, store: store, replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
+            cluster: clusterView, logger: logger
+        )
+        await coordinator.restore(restored.records.map(StoredRecord.init))
+        logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
+        let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
+        let nodeID = node
+        let app = server.application(bind: bind) { channel in
+            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
+            // One stable line on stdout that scripts and tests wait for.
+            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))
+        }
+        // Graceful shutdown runs in reverse order: HTTP stops first (no heartbeat is acknowledged
+        // that will not be gossiped), then the sweep, retention and store follower, then gossip
+        // (which says goodbye to its peers); the store closes last, when `run` returns.
+        let services: [(String, any Service)] = [
+            ("gossip service", gossip),
+            ("gossip event consumer", GossipEventConsumer(gossip: gossip, node: coordinator, logger: logger)),
+            ("store follower", StoreFollower(node: coordinator, reader: store.reader, cursor: restored.cursor, logger: logger)),
+            ("retention service", RetentionService(node: coordinator, logger: logger)),
+            ("sweep service", SweepService(node: coordinator, membership: clusterView)),
+            ("HTTP server", app),
+        ]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: app), .init(service: retention), .init(service: follower), .init(service: sweeper),
-                    .init(service: gossipMembership.gossip), .init(service: gossipMembership),
-                ],
+                services: services.map { .init(service: EssentialService($0.0, $0.1)) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // One line that says why the node stopped, then a non-zero exit.
+            FileHandle.standardError.write(Data("vigil: node \(nodeID) stopped: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     /// File, then environment, then flags.

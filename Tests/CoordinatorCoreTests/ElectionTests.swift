@@ -5,21 +5,21 @@ import Testing
 @Suite struct ElectionTests {
     @Test func lowestAliveIdLeadsWithQuorum() {
         var n2 = Election(me: "n2", configured: ["n1", "n2", "n3"], graceMs: 300_000)
-        #expect(n2.update(alive: ["n1", "n2", "n3"], highestTermSeen: 0, nowMs: 0) == .none)
+        #expect(n2.update(alive: ["n1", "n2", "n3"], highestTermSeen: 0, now: 0) == .none)
         #expect(n2.leader == "n1")
-        #expect(n2.update(alive: ["n2", "n3"], highestTermSeen: 4, nowMs: 10) == .becameLeader(term: 5))
+        #expect(n2.update(alive: ["n2", "n3"], highestTermSeen: 4, now: 10) == .becameLeader(term: 5))
         #expect(n2.leader == "n2")
         #expect(n2.checkInvariants())
-        #expect(n2.update(alive: ["n1", "n2", "n3"], highestTermSeen: 5, nowMs: 20) == .stoppedLeading)
+        #expect(n2.update(alive: ["n1", "n2", "n3"], highestTermSeen: 5, now: 20) == .stoppedLeading)
         #expect(n2.leader == "n1")
     }
 
     @Test func noQuorumNoLeader() {
         var n1 = Election(me: "n1", configured: ["n1", "n2", "n3", "n4", "n5"], graceMs: 1)
-        #expect(n1.update(alive: ["n1", "n2"], highestTermSeen: 0, nowMs: 0) == .none)
+        #expect(n1.update(alive: ["n1", "n2"], highestTermSeen: 0, now: 0) == .none)
         #expect(n1.leader == nil)
-        #expect(!n1.maySweep(nowMs: 100))
-        #expect(n1.update(alive: ["n1", "n2", "n5"], highestTermSeen: 0, nowMs: 1) == .becameLeader(term: 1))
+        #expect(!n1.maySweep(now: 100))
+        #expect(n1.update(alive: ["n1", "n2", "n5"], highestTermSeen: 0, now: 1) == .becameLeader(term: 1))
     }
 
     @Test func termsOnlyGrow() {
@@ -27,7 +27,7 @@ import Testing
         var terms: [UInt64] = []
         for round in 0..<10 {
             let alive: Set<String> = round % 2 == 0 ? ["n1", "n2"] : ["n1"]
-            if case .becameLeader(let term) = n1.update(alive: alive, highestTermSeen: UInt64(round), nowMs: Int64(round)) { terms.append(term) }
+            if case .becameLeader(let term) = n1.update(alive: alive, highestTermSeen: UInt64(round), now: JudgeTime(ms: Int64(round))) { terms.append(term) }
             #expect(n1.checkInvariants())
         }
         #expect(terms.count == 5)
@@ -37,15 +37,15 @@ import Testing
 
     @Test func newLeaderCatchesUpBeforeStriking() {
         var n1 = Election(me: "n1", configured: ["n1", "n2", "n3"], graceMs: 300_000)
-        _ = n1.update(alive: ["n1", "n2"], highestTermSeen: 0, nowMs: 1_000)
-        #expect(!n1.maySweep(nowMs: 1_000))
-        #expect(!n1.maySweep(nowMs: 300_999))
-        #expect(n1.maySweep(nowMs: 301_000))  // grace of one heartbeat timeout
+        _ = n1.update(alive: ["n1", "n2"], highestTermSeen: 0, now: 1_000)
+        #expect(!n1.maySweep(now: 1_000))
+        #expect(!n1.maySweep(now: 300_999))
+        #expect(n1.maySweep(now: 301_000))  // grace of one heartbeat timeout
         var n1b = Election(me: "n1", configured: ["n1", "n2", "n3"], graceMs: 300_000)
-        _ = n1b.update(alive: ["n1", "n3"], highestTermSeen: 0, nowMs: 0)
-        n1b.markCaughtUp(atMs: -1)
-        #expect(!n1b.maySweep(nowMs: 1))  // a sync from before the leadership does not count
-        n1b.markCaughtUp(atMs: 0)
-        #expect(n1b.maySweep(nowMs: 1))  // store read and peers synced since: no need to wait
+        _ = n1b.update(alive: ["n1", "n3"], highestTermSeen: 0, now: 0)
+        n1b.markCaughtUp(at: -1)
+        #expect(!n1b.maySweep(now: 1))  // a sync from before the leadership does not count
+        n1b.markCaughtUp(at: 0)
+        #expect(n1b.maySweep(now: 1))  // store read and peers synced since: no need to wait
     }
 }

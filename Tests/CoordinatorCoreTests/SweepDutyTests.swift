@@ -8,7 +8,7 @@ import Testing
     let id = ExecutionID(high: 3, low: 3)
 
     func input(_ now: Int64, alive: Set<String> = ["n1", "n2", "n3"], synced: Int64? = nil, paused: Bool = false) -> SweepDuty.Input {
-        SweepDuty.Input(nowMs: now, wallMs: now, alive: alive, highestTermSeen: 4, syncedAtMs: synced, paused: paused)
+        SweepDuty.Input(now: JudgeTime(ms: now), wall: WallTime(ms: now), alive: alive, highestTermSeen: 4, syncedAt: synced.map(JudgeTime.init(ms:)), paused: paused)
     }
 
     @Test func aNewLeaderWaitsUntilCaughtUpOrTheGraceHasPassed() {

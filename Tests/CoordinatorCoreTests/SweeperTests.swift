@@ -10,12 +10,12 @@ import Testing
     let sweeper = Sweeper(rule: Self.rule)
 
     /// A table where `id` last heartbeated at judge time `seenMs` (wall time = judge time here).
-    func beat(_ table: inout ExecutionTable, _ id: ExecutionID, at seenMs: Int64) {
-        _ = table.apply(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: seenMs, seenMs: seenMs)
+    func beat(_ table: inout ExecutionTable, _ id: ExecutionID, at seen: Int64) {
+        _ = table.apply(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: seen, seen: JudgeTime(ms: seen))
     }
 
-    func register(_ table: inout ExecutionTable, _ id: ExecutionID, at seenMs: Int64) {
-        _ = table.apply(Registration(executionID: id, containerID: "c", startedAtMs: nil), nowMs: seenMs, seenMs: seenMs)
+    func register(_ table: inout ExecutionTable, _ id: ExecutionID, at seen: Int64) {
+        _ = table.apply(Registration(executionID: id, containerID: "c", startedAtMs: nil), nowMs: seen, seen: JudgeTime(ms: seen))
     }
 
     /// Checks every interval from `start` to `end`; the time each execution was marked. Marks
@@ -24,7 +24,7 @@ import Testing
         var marks: [ExecutionID: (Int64, SweepMark)] = [:]
         var now = start
         while now <= end {
-            let outcome = sweeper.sweep(&table, nowMs: now, wallMs: now)
+            let outcome = sweeper.sweep(&table, now: JudgeTime(ms: now), wall: WallTime(ms: now))
             for mark in outcome.marked {
                 marks[mark.executionID] = (now, mark)
                 table.apply(fact: .finished(id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: now, reason: "x", resultData: nil, errorMessage: nil))
@@ -37,20 +37,20 @@ import Testing
     @Test func neverHeartbeatedIsLostOnceTheTimeoutPasses() {
         var t = ExecutionTable()
         register(&t, a, at: 0)
-        #expect(sweeper.sweep(&t, nowMs: 300_000, wallMs: 0).marked.isEmpty)  // exactly at the timeout: not yet
-        let outcome = sweeper.sweep(&t, nowMs: 300_001, wallMs: 0)
+        #expect(sweeper.sweep(&t, now: 300_000, wall: 0).marked.isEmpty)  // exactly at the timeout: not yet
+        let outcome = sweeper.sweep(&t, now: 300_001, wall: 0)
         #expect(outcome.marked == [SweepMark(executionID: a, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: [])])
     }
 
     @Test func threeStrikesMarkAStaleExecution() {
         var t = ExecutionTable()
         beat(&t, a, at: 0)
-        #expect(sweeper.sweep(&t, nowMs: 120_000, wallMs: 120_000).struck.isEmpty)
-        #expect(sweeper.sweep(&t, nowMs: 240_000, wallMs: 240_000).struck.isEmpty)
-        #expect(sweeper.sweep(&t, nowMs: 360_000, wallMs: 360_000).struck == [StrikeEntry(executionID: a, strikes: 1, lastHeartbeatMs: 0, strikeTimesMs: [360_000])])
+        #expect(sweeper.sweep(&t, now: 120_000, wall: 120_000).struck.isEmpty)
+        #expect(sweeper.sweep(&t, now: 240_000, wall: 240_000).struck.isEmpty)
+        #expect(sweeper.sweep(&t, now: 360_000, wall: 360_000).struck == [StrikeEntry(executionID: a, strikes: 1, lastHeartbeatMs: 0, strikeTimesMs: [360_000])])
         #expect(t[a]?.strikes == 1)
-        #expect(sweeper.sweep(&t, nowMs: 480_000, wallMs: 480_000).struck.map(\.strikes) == [2])
-        let third = sweeper.sweep(&t, nowMs: 600_000, wallMs: 600_000)
+        #expect(sweeper.sweep(&t, now: 480_000, wall: 480_000).struck.map(\.strikes) == [2])
+        let third = sweeper.sweep(&t, now: 600_000, wall: 600_000)
         #expect(third.struck.isEmpty)
         #expect(third.marked == [SweepMark(executionID: a, rule: .stale, strikes: 3, strikeTimesMs: [360_000, 480_000, 600_000])])
     }
@@ -58,38 +58,38 @@ import Testing
     @Test func exactlyAtTheTimeoutIsNotAStrike() {
         var t = ExecutionTable()
         beat(&t, a, at: 1_000)
-        #expect(sweeper.sweep(&t, nowMs: 301_000, wallMs: 301_000).struck.isEmpty)
-        #expect(sweeper.sweep(&t, nowMs: 301_001, wallMs: 301_001).struck.count == 1)
+        #expect(sweeper.sweep(&t, now: 301_000, wall: 301_000).struck.isEmpty)
+        #expect(sweeper.sweep(&t, now: 301_001, wall: 301_001).struck.count == 1)
     }
 
     @Test func aFreshHeartbeatAfterStrikeTwoClearsTheCount() {
         var t = ExecutionTable()
         beat(&t, a, at: 0)
-        _ = sweeper.sweep(&t, nowMs: 360_000, wallMs: 360_000)
-        _ = sweeper.sweep(&t, nowMs: 480_000, wallMs: 480_000)
+        _ = sweeper.sweep(&t, now: 360_000, wall: 360_000)
+        _ = sweeper.sweep(&t, now: 480_000, wall: 480_000)
         #expect(t[a]?.strikes == 2)
         beat(&t, a, at: 500_000)
         #expect(t[a]?.strikes == 0)
         #expect(t.strikeTimes(a).isEmpty)
-        let outcome = sweeper.sweep(&t, nowMs: 600_000, wallMs: 600_000)
+        let outcome = sweeper.sweep(&t, now: 600_000, wall: 600_000)
         #expect(outcome.marked.isEmpty && outcome.struck.isEmpty)
         // Silent again: the count starts from one.
-        #expect(sweeper.sweep(&t, nowMs: 840_000, wallMs: 840_000).struck.map(\.strikes) == [1])
+        #expect(sweeper.sweep(&t, now: 840_000, wall: 840_000).struck.map(\.strikes) == [1])
     }
 
     @Test func aHeartbeatMergedFromAnotherOriginAlsoClearsTheCount() {
         var t = ExecutionTable(localOrigin: "n1")
         beat(&t, a, at: 0)
-        _ = sweeper.sweep(&t, nowMs: 360_000, wallMs: 360_000)
+        _ = sweeper.sweep(&t, now: 360_000, wall: 360_000)
         let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
-        let n2 = t.originIndex("n2"), n3 = t.originIndex("n3")
-        let merged = t.apply(remote: entry, id: a, origin: n2, stampMs: 370_000, seenMs: 371_000)
+        let n2 = t.originIndex("n2")!, n3 = t.originIndex("n3")!
+        let merged = t.apply(remote: entry, id: a, origin: n2, stampMs: 370_000, seen: 371_000)
         #expect(merged)
-        #expect(t[a]?.strikes == 0 && t[a]?.seenMs == 371_000 && t[a]?.lastHeartbeatMs == 370_000)
+        #expect(t[a]?.strikes == 0 && t[a]?.seen == 371_000 && t[a]?.lastHeartbeatMs == 370_000)
         // An older entry (reordered gossip) changes nothing.
-        let stale = t.apply(remote: entry, id: a, origin: n3, stampMs: 365_000, seenMs: 380_000)
+        let stale = t.apply(remote: entry, id: a, origin: n3, stampMs: 365_000, seen: 380_000)
         #expect(!stale)
-        #expect(t[a]?.seenMs == 371_000)
+        #expect(t[a]?.seen == 371_000)
     }
 
     /// Detection latency with the default rule, for every phase of the heartbeat against the
@@ -106,17 +106,17 @@ import Testing
     @Test func newLeaderContinuesTheCountFromPersistedStrikes() {
         var old = ExecutionTable(localOrigin: "n1")
         beat(&old, a, at: 0)
-        _ = sweeper.sweep(&old, nowMs: 360_000, wallMs: 360_000)
-        let second = sweeper.sweep(&old, nowMs: 480_000, wallMs: 480_000)
+        _ = sweeper.sweep(&old, now: 360_000, wall: 360_000)
+        let second = sweeper.sweep(&old, now: 480_000, wall: 480_000)
         // The old leader dies between strike 2 and 3; the new one read its strike batches.
         var new = ExecutionTable(localOrigin: "n2")
         let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
-        new.apply(remote: entry, id: a, origin: new.originIndex("n1"), stampMs: 0, seenMs: 10_000)  // it first saw it a little later
+        new.apply(remote: entry, id: a, origin: new.originIndex("n1")!, stampMs: 0, seen: 10_000)  // it first saw it a little later
         new.apply(strikes: StrikeBatch.decode(StrikeBatch.encode(second.struck))!)
         #expect(new[a]?.strikes == 2)
         // Its first check, 30 s after the old leader's last one: too soon for another strike.
-        #expect(sweeper.sweep(&new, nowMs: 510_000, wallMs: 510_000).marked.isEmpty)
-        let outcome = sweeper.sweep(&new, nowMs: 630_000, wallMs: 630_000)
+        #expect(sweeper.sweep(&new, now: 510_000, wall: 510_000).marked.isEmpty)
+        let outcome = sweeper.sweep(&new, now: 630_000, wall: 630_000)
         #expect(outcome.marked.map(\.executionID) == [a])
         #expect(outcome.marked.first?.strikeTimesMs == [360_000, 480_000, 630_000])
     }
@@ -133,7 +133,7 @@ import Testing
     @Test func massSilenceStrikesNobody() {
         var t = ExecutionTable()
         for i in 0..<20 { beat(&t, ExecutionID(high: 9, low: UInt64(i)), at: i < 11 ? 0 : 400_000) }
-        let outcome = sweeper.sweep(&t, nowMs: 400_001, wallMs: 0)
+        let outcome = sweeper.sweep(&t, now: 400_001, wall: 0)
         #expect(outcome.degraded == .massSilence(silent: 11, running: 20))
         #expect(outcome.struck.isEmpty && outcome.marked.isEmpty)
         #expect(t.allRecords.allSatisfy { $0.strikes == 0 })
@@ -142,11 +142,11 @@ import Testing
     @Test func silenceBehindOneDeadCoordinatorStrikesNobody() {
         var t = ExecutionTable(localOrigin: "n1")
         let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
-        for id in [a, b] { t.apply(remote: entry, id: id, origin: t.originIndex("n2"), stampMs: 0, seenMs: 0) }
-        let outcome = sweeper.sweep(&t, nowMs: 300_001, wallMs: 300_001, originAlive: { $0 != "n2" })
+        for id in [a, b] { t.apply(remote: entry, id: id, origin: t.originIndex("n2")!, stampMs: 0, seen: 0) }
+        let outcome = sweeper.sweep(&t, now: 300_001, wall: 300_001, originAlive: { $0 != "n2" })
         #expect(outcome.degraded == .coordinatorLost(node: "n2", silent: 2))
         // Same silence, but the coordinator is alive: the jobs really are silent.
-        let real = sweeper.sweep(&t, nowMs: 300_002, wallMs: 300_002, originAlive: { _ in true })
+        let real = sweeper.sweep(&t, now: 300_002, wall: 300_002, originAlive: { _ in true })
         #expect(real.struck.count == 2)
     }
 

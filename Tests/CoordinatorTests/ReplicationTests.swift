@@ -20,10 +20,15 @@ import Gossip
         init(from: String) { self.from = from }
         let maxValueBytes = 526
         func publish(id: ExecutionID, value: [UInt8], stampMs: Int64) {
-            published.withLock { $0.append((id, stampMs)) }
-            // Through the wire form, as gossip carries it.
-            guard let decoded = HeartbeatEntry(decoding: value, stampMs: stampMs) else { return }
-            to.withLock { $0 }?.merge(remote: decoded, id: id, origin: from, stampMs: stampMs)
+            let version = published.withLock {
+                $0.append((id, stampMs))
+                return UInt64($0.count)
+            }
+            // Through the wire form and the replica change, as gossip carries it.
+            to.withLock { $0 }?.apply(.updated(
+                origin: NodeIdentity(id: from, generation: 1), key: EntryKey(high: id.high, low: id.low),
+                value: VersionedValue(version: version, stamp: stampMs, value: value)
+            ))
         }
         func forget(id: ExecutionID) {}
     }
@@ -65,13 +70,11 @@ import Gossip
         defer { try? FileManager.default.removeItem(atPath: root) }
         let s1 = try FileStore(root: root, node: "n1"), s2 = try FileStore(root: root, node: "n2")
         defer { s1.close(); s2.close() }
-        let n1 = try CoordinatorNode(id: "n1", configuration: Self.configuration(), store: s1)
-        let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration(), store: s2)
         let l1 = Link(from: "n1"), l2 = Link(from: "n2")
+        let n1 = try CoordinatorNode(id: "n1", configuration: Self.configuration(), store: s1, replication: l1)
+        let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration(), store: s2, replication: l2)
         l1.to.withLock { $0 = n2 }
         l2.to.withLock { $0 = n1 }
-        n1.attach(heartbeats: l1)
-        n2.attach(heartbeats: l2)
 
         // Registered on n1 (durable first), refreshed on n1 (the fast path), seen on n2.
         let now: Int64 = 1_700_000_000_000
@@ -88,33 +91,43 @@ import Gossip
         // The completion is durable on n2; n1 learns it from the store (StoreFollower's poll).
         _ = try await n2.receive(Completion(executionID: id, containerID: "c1", success: true, resultData: nil, errorMessage: nil), nowMs: now + 3_000)
         var tail = StoreTail()
-        for record in try tail.poll(s1.reader).records where record.node != "n1" { n1.apply(peerRecord: record) }
+        let peers = try tail.poll(s1.reader).records.filter { $0.node != "n1" }.map(StoredRecord.init)
+        await n1.apply(stored: peers, readStartedAt: n1.now().judge)
         #expect(n1.executions.record(id)?.status == .completed)
         // Terminal beats running: a late running entry merged from gossip changes nothing.
-        n1.merge(remote: HeartbeatEntry(status: .running, registeredAtMs: now, clientTimestamp: nil, containerID: "c1", progress: nil), id: id, origin: "n2", stampMs: now + 9_000)
+        n1.apply(Self.change(HeartbeatEntry(status: .running, registeredAtMs: now, clientTimestamp: nil, containerID: "c1", progress: nil), id: id, origin: "n2", stampMs: now + 9_000))
         #expect(n1.executions.record(id)?.status == .completed)
     }
 
     @Test func aRestartedPeersHeartbeatsAreAdopted() async throws {
-        let n1 = try CoordinatorNode(id: "n1", configuration: Self.configuration())
-        let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration())
         let l2 = Link(from: "n2")
-        n2.attach(heartbeats: l2)
+        let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration(), replication: l2)
         let stamp: Int64 = 1_700_000_000_000
-        n2.merge(remote: HeartbeatEntry(status: .running, registeredAtMs: stamp, clientTimestamp: nil, containerID: "c", progress: nil), id: id, origin: "n1", stampMs: stamp)
+        n2.apply(Self.change(HeartbeatEntry(status: .running, registeredAtMs: stamp, clientTimestamp: nil, containerID: "c", progress: nil), id: id, origin: "n1", stampMs: stamp))
         #expect(n2.adoptOrphans(of: "n1") == 1)
         #expect(l2.published.withLock { $0.map(\.1) } == [stamp])  // republished with its original stamp
         #expect(n2.adoptOrphans(of: "n3") == 0)
-        _ = n1
+        // The same through gossip's event: the origin's table was cleared.
+        n2.apply(.originCleared(origin: NodeIdentity(id: "n1", generation: 2)))
+        #expect(l2.published.withLock { $0.count } == 2)
+    }
+
+    /// A gossip replica change carrying `entry` from `origin`.
+    static func change(_ entry: HeartbeatEntry, id: ExecutionID, origin: String, stampMs: Int64) -> ReplicaChange {
+        .updated(
+            origin: NodeIdentity(id: origin, generation: 1), key: EntryKey(high: id.high, low: id.low),
+            value: VersionedValue(version: 1, stamp: stampMs, value: entry.encoded(stampMs: stampMs, maxBytes: 526))
+        )
     }
 
     @Test func aHeartbeatFromBeforeTheNodeStartedAgesFromItsStamp() {
         // Started at wall 10,000; the heartbeat was stamped at 4,000, now is 12,000 (judge 2,000).
-        #expect(SeenTime.forRemote(stampMs: 4_000, startedWallMs: 10_000, nowWallMs: 12_000, nowJudgeMs: 2_000) == -6_000)
+        let now = NodeNow(wall: 12_000, judge: 2_000)
+        #expect(SeenTime.forRemote(stamp: 4_000, started: 10_000, now: now) == -6_000)
         // One received while this node runs counts from when it arrived here.
-        #expect(SeenTime.forRemote(stampMs: 11_000, startedWallMs: 10_000, nowWallMs: 12_000, nowJudgeMs: 2_000) == 2_000)
+        #expect(SeenTime.forRemote(stamp: 11_000, started: 10_000, now: now) == 2_000)
         // A stamp from the future (skew) never makes the age negative.
-        #expect(SeenTime.forRemote(stampMs: 9_999, startedWallMs: 10_000, nowWallMs: 9_000, nowJudgeMs: 2_000) == 2_000)
+        #expect(SeenTime.forRemote(stamp: 9_999, started: 10_000, now: NodeNow(wall: 9_000, judge: 2_000)) == 2_000)
     }
 }
 
@@ -122,13 +135,15 @@ extension ReplicationTests {
     /// Two nodes change the pause flag at about the same time and read each other's change in
     /// either order: both end with the later change.
     @Test func pauseFlagIsTheLatestChangeWhicheverOrderItIsRead() {
-        let a = SweepControl(), b = SweepControl()
-        a.setPaused(true, atMs: 1_000, by: "n1")
-        b.setPaused(false, atMs: 1_001, by: "n2")
-        a.setPaused(false, atMs: 1_001, by: "n2")  // n1 reads n2's later resume
-        b.setPaused(true, atMs: 1_000, by: "n1")  // n2 reads n1's earlier pause: ignored
-        #expect(a.isPaused == false && b.isPaused == false)
-        #expect(a.setPaused(true, atMs: 1_001, by: "n3"))  // same time: the node id breaks the tie
-        #expect(a.isPaused)
+        var a = PauseFlag(), b = PauseFlag()
+        a.apply(true, at: 1_000, by: "n1")
+        b.apply(false, at: 1_001, by: "n2")
+        a.apply(false, at: 1_001, by: "n2")  // n1 reads n2's later resume
+        b.apply(true, at: 1_000, by: "n1")  // n2 reads n1's earlier pause: ignored
+        #expect(a.paused == false && b.paused == false)
+        let applied = a.apply(true, at: 1_001, by: "n3")  // same time: the node id breaks the tie
+        #expect(applied)
+        #expect(a.paused)
+        #expect(a.nextStamp(now: 500) == 1_002)  // a local change after it, even with a slow clock
     }
 }

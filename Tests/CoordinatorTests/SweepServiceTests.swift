@@ -9,11 +9,22 @@ import Testing
 import CoordinatorCore
 import Gossip
 
-/// The sweep shell on a hand-driven clock: marks are durable and explain themselves; pause and
-/// a missing quorum stop it.
+/// The sweep shell on hand-driven clocks: marks are durable and explain themselves; pause and
+/// a missing quorum stop it; a leader whose term cannot be made durable decides nothing.
 @Suite struct SweepServiceTests {
-    final class Wall: Sendable {
-        let ms = Mutex<Int64>(1_700_000_000_000)
+    /// Wall and judge clocks a test moves.
+    final class ManualClocks: Sendable {
+        let wallMs = Mutex<Int64>(1_700_000_000_000)
+        let judgeMs = Mutex<Int64>(0)
+
+        var clocks: NodeClocks {
+            NodeClocks(wall: { WallTime(ms: self.wallMs.withLock { $0 }) }, judge: { JudgeTime(ms: self.judgeMs.withLock { $0 }) })
+        }
+
+        func advance(to ms: Int64) {
+            judgeMs.withLock { $0 = ms }
+            wallMs.withLock { $0 = 1_700_000_000_000 + ms }
+        }
     }
 
     struct Fixed: MembershipSource {
@@ -22,25 +33,22 @@ import Gossip
         func syncedWithAlivePeers() -> Bool { true }
     }
 
-    func makeNode(nodes: [String], store: FileStore?) throws -> CoordinatorNode {
+    func makeNode(nodes: [String], store: FileStore?, clocks: ManualClocks, metrics: TestMetrics = TestMetrics()) throws -> CoordinatorNode {
         var config = VigilConfiguration(nodes: nodes.enumerated().map {
             NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: UInt16(8000 + $0.offset)), gossip: HostPort(host: "127.0.0.1", port: UInt16(9000 + $0.offset)))
         })
         config.executions = ExecutionSettings(heartbeatTimeoutS: 300, checkIntervalS: 120, maxStrikes: 3)
-        return try CoordinatorNode(id: nodes[0], configuration: config, store: store)
+        return try CoordinatorNode(id: nodes[0], configuration: config, store: store, clocks: clocks.clocks, metricsFactory: metrics)
     }
 
-    /// Drives checks every 120 s of virtual time from `from` to `to` (ms since the heartbeat).
-    func drive(_ service: SweepService<ContinuousClock>, wall: Wall, from: Int64, to: Int64) async {
-        var duty = SweepDuty(
-            me: service.node.id, configured: service.node.configuration.nodes.map(\.id), rule: SweepRule(service.node.configuration.executions)
-        )
+    /// Checks every 120 s of virtual time from `from` to `to` (ms since the node started);
+    /// each check is two ticks, so a claim made in the first is durable for the second.
+    func drive(_ service: SweepService<ContinuousClock>, clocks: ManualClocks, from: Int64, to: Int64) async {
         var t = from
-        let base = wall.ms.withLock { $0 }
         while t <= to {
-            wall.ms.withLock { $0 = base + t }
-            // The heartbeats were taken at judge time ~0 (the node just started).
-            await service.check(nowMs: t, duty: &duty)
+            clocks.advance(to: t)
+            await service.check()
+            await service.check()
             t += 120_000
         }
     }
@@ -49,15 +57,13 @@ import Gossip
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-sweep-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try FileStore(root: root, node: "n1")
-        let node = try makeNode(nodes: ["n1"], store: store)
-        let wall = Wall()
-        let id = ExecutionID(high: 5, low: 5)
-        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: wall.ms.withLock { $0 })
+        let clocks = ManualClocks()
         let metrics = TestMetrics()
-        let service = SweepService(
-            node: node, membership: StandaloneMembership(me: "n1"), logger: Logger(label: "t"), wallMs: { wall.ms.withLock { $0 } }, metricsFactory: metrics
-        )
-        await drive(service, wall: wall, from: 120_000, to: 840_000)
+        let node = try makeNode(nodes: ["n1"], store: store, clocks: clocks, metrics: metrics)
+        let id = ExecutionID(high: 5, low: 5)
+        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
+        let service = SweepService(node: node, membership: StandaloneMembership(me: "n1"))
+        await drive(service, clocks: clocks, from: 120_000, to: 840_000)
         let record = try #require(node.executions.record(id))
         #expect(record.status == .failed)
         #expect(try metrics.expectCounter("vigil_sweep_strikes_total").totalValue == 2)
@@ -68,34 +74,57 @@ import Gossip
         #expect(reason.hasPrefix("Heartbeat timed out 3 consecutive checks (timeout 300 s, check every 120 s); lost"))
         #expect(reason.contains("marked by leader n1, term 1"))
         #expect(record.terminal?.source == .sweep)
-        #expect(node.sweep.status.totalMarked == 1)
+        #expect(node.sweepStatus.totalMarked == 1)
         store.close()
         let types = try StoreReader(root: root).replay().records.map(\.type)
         #expect(types == [.registration, .leadershipTerm, .strikeBatch, .strikeBatch, .failureMark])
     }
 
     @Test func pausedSweepingStrikesNobody() async throws {
-        let node = try makeNode(nodes: ["n1"], store: nil)
-        let wall = Wall()
+        let clocks = ManualClocks()
+        let node = try makeNode(nodes: ["n1"], store: nil, clocks: clocks)
         let id = ExecutionID(high: 6, low: 6)
-        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: wall.ms.withLock { $0 })
-        try await node.setSweepPaused(true, wallMs: 0)
-        let service = SweepService(node: node, membership: StandaloneMembership(me: "n1"), logger: Logger(label: "t"), wallMs: { wall.ms.withLock { $0 } })
-        await drive(service, wall: wall, from: 120_000, to: 1_200_000)
+        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
+        try await node.setSweepPaused(true, wallMs: clocks.wallMs.withLock { $0 })
+        let service = SweepService(node: node, membership: StandaloneMembership(me: "n1"))
+        await drive(service, clocks: clocks, from: 120_000, to: 1_200_000)
         #expect(node.executions.record(id)?.status == .running)
         #expect(node.executions.record(id)?.strikes == 0)
-        #expect(node.sweep.status.sweeping == false)
+        #expect(node.sweepStatus.sweeping == false)
     }
 
     @Test func minorityNeverSweeps() async throws {
-        let node = try makeNode(nodes: ["n1", "n2", "n3"], store: nil)
-        let wall = Wall()
+        let clocks = ManualClocks()
+        let node = try makeNode(nodes: ["n1", "n2", "n3"], store: nil, clocks: clocks)
         let id = ExecutionID(high: 7, low: 7)
-        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: wall.ms.withLock { $0 })
-        let alone = SweepService(node: node, membership: Fixed(alive: ["n1"]), logger: Logger(label: "t"), wallMs: { wall.ms.withLock { $0 } })
-        await drive(alone, wall: wall, from: 120_000, to: 1_200_000)
+        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
+        let alone = SweepService(node: node, membership: Fixed(alive: ["n1"]))
+        await drive(alone, clocks: clocks, from: 120_000, to: 1_200_000)
         #expect(node.executions.record(id)?.status == .running)
-        #expect(node.sweep.status.leader == nil)
-        #expect(node.sweep.status.quorum == false)
+        #expect(node.sweepStatus.leader == nil)
+        #expect(node.sweepStatus.quorum == false)
+    }
+
+    /// The store refuses the leadership term (it was closed): the leader strikes and marks
+    /// nobody, says so in its status, and counts no term as started.
+    @Test func aLeaderWhoseTermIsNotDurableDecidesNothing() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-sweep-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try FileStore(root: root, node: "n1")
+        let clocks = ManualClocks()
+        let node = try makeNode(nodes: ["n1"], store: store, clocks: clocks)
+        let id = ExecutionID(high: 8, low: 8)
+        _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
+        store.close()  // every later append fails
+        let service = SweepService(node: node, membership: StandaloneMembership(me: "n1"))
+        await drive(service, clocks: clocks, from: 120_000, to: 1_200_000)
+        let record = try #require(node.executions.record(id))
+        #expect(record.status == .running)
+        #expect(record.strikes == 0)
+        let status = node.sweepStatus
+        #expect(status.leader == "n1")
+        #expect(status.termDurable == false)
+        #expect(status.sweeping == false)
+        #expect(status.lastError?.contains("leadership term") == true)
     }
 }

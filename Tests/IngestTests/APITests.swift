@@ -72,6 +72,11 @@ import CoordinatorCore
             #expect(r["last_heartbeat_ms"] == .int(1_700_000_000_000))
             #expect(r["heartbeat_age_s"] == .double(12.5))
             #expect(r["apparent_skew_ms"] == .int(2_000))
+            // The age is the one the sweep judges by: a wall clock stepped back 5 minutes
+            // changes the times shown, not the age.
+            t.clock.stepWall(seconds: -300)
+            let (_, stepped) = try await client.get("/api/v1/executions/\(id)")
+            #expect(stepped["heartbeat_age_s"] == .double(12.5))
             #expect(r["strikes"] == .int(0))
             guard case .object(let progress)? = r["progress"] else { Issue.record("no progress"); return }
             #expect(progress["current_stage"] == .string("爬取中 (45/100)"))

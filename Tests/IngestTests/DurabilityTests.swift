@@ -22,11 +22,11 @@ import Gossip
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    func node(_ dir: StoreDir) throws -> (CoordinatorNode, FileStore, Application<RouterResponder<BasicRequestContext>>) {
+    func node(_ dir: StoreDir) async throws -> (CoordinatorNode, FileStore, Application<RouterResponder<BasicRequestContext>>) {
         let config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         let store = try FileStore(root: dir.path, node: "n1")
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
-        try node.restore()
+        await node.restore(try store.restore().records.map(StoredRecord.init))
         let app = Application(router: IngestServer(node: node, logger: Logger(label: "test")).router())
         return (node, store, app)
     }
@@ -34,7 +34,7 @@ import Gossip
     @Test(arguments: [false, true])
     func acknowledgedFactsSurviveARestart(live: Bool) async throws {
         let dir = StoreDir()
-        let (first, store, app) = try node(dir)
+        let (first, store, app) = try await node(dir)
         let running = "650e8400-e29b-41d4-a716-446655440000"
         let id = self.id
         let body: @Sendable (any TestClientProtocol) async throws -> Void = { client in
@@ -51,7 +51,7 @@ import Gossip
         }
         store.close()
 
-        let (second, store2, _) = try node(dir)
+        let (second, store2, _) = try await node(dir)
         defer { store2.close() }
         let done = try #require(second.executions.record(ExecutionID(id)!))
         #expect(done.status == .failed)
@@ -64,7 +64,7 @@ import Gossip
 
     @Test func storeFailureIs503AndChangesNothing() async throws {
         let dir = StoreDir()
-        let (node, store, app) = try node(dir)
+        let (node, store, app) = try await node(dir)
         store.close()  // every append now fails
         try await app.test(.router) { client in
             let (status, body) = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(id: self.id))
@@ -78,7 +78,7 @@ import Gossip
 
     @Test func concurrentConflictingCompletionsRecordExactlyOneOutcome() async throws {
         let dir = StoreDir()
-        let (node, store, app) = try node(dir)
+        let (node, store, app) = try await node(dir)
         try await app.test(.router) { client in
             _ = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(id: self.id))
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in

@@ -13,9 +13,16 @@ import Gossip
 
 /// A manual wall clock for router tests.
 final class TestClock: Sendable {
-    private let ms = Mutex<Int64>(1_700_000_000_000)
-    var nowMs: Int64 { ms.withLock { $0 } }
-    func advance(seconds: Double) { ms.withLock { $0 += Int64(seconds * 1000) } }
+    /// (judge ms, wall step ms): wall time is judge time plus a start and any step.
+    private let state = Mutex<(judge: Int64, step: Int64)>((0, 0))
+    var nowMs: Int64 { state.withLock { 1_700_000_000_000 + $0.judge + $0.step } }
+    var judgeMs: Int64 { state.withLock { $0.judge } }
+    /// Time passes (both clocks).
+    func advance(seconds: Double) { state.withLock { $0.judge += Int64(seconds * 1000) } }
+    /// The wall clock is stepped (NTP, an operator); the judge clock is not.
+    func stepWall(seconds: Double) { state.withLock { $0.step += Int64(seconds * 1000) } }
+
+    var clocks: NodeClocks { NodeClocks(wall: { WallTime(ms: self.nowMs) }, judge: { JudgeTime(ms: self.judgeMs) }) }
 }
 
 /// A node plus the router built exactly as `vigil serve` builds it.
@@ -28,7 +35,7 @@ struct TestNode {
     init(maxBodyBytes: Int = 65_536) throws {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         config.http.maxBodyBytes = maxBodyBytes
-        node = try CoordinatorNode(id: "n1", configuration: config)
+        node = try CoordinatorNode(id: "n1", configuration: config, clocks: clock.clocks)
         let clock = self.clock
         server = IngestServer(node: node, logger: Logger(label: "test"), metricsText: { Array("vigil_test 1\n".utf8) }, nowMs: { clock.nowMs })
         app = Application(router: server.router())

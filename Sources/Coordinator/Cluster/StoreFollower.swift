@@ -1,13 +1,14 @@
+import CoordinatorCore
 import Logging
 import ServiceLifecycle
 import Store
 
 /// Follows the other nodes' store files, so every node learns every durable fact: registrations,
-/// completions and failure marks written elsewhere, the leader's strike counts, the pause flag
-/// and leadership terms. Together with gossiped heartbeats this makes every node's view whole.
+/// completions and failure marks written elsewhere, the leader's strike counts and claims, the
+/// pause flag. Together with gossiped heartbeats this makes every node's view whole.
 ///
-/// Each poll that reads every file to its end tells the node so (``CoordinatorNode/noteStoreRead(atMs:)``);
-/// a new leader counts no strike before such a read has happened since it took over.
+/// Each poll that reads every file to its end tells the node so; a new leader counts no strike
+/// before such a read has happened since it took over. A failed read is logged and retried.
 public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     let node: CoordinatorNode
     let reader: StoreReader
@@ -37,22 +38,28 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
             } catch {
                 return
             }
-            let started = node.judgeMs()
+            let started = node.now().judge
             do {
                 let polled = try tail.poll(reader)
-                var applied = 0
-                for record in polled.records where record.node != node.id {
-                    node.apply(peerRecord: record)
-                    applied += 1
-                }
+                let peers = polled.records.filter { $0.node != node.id }.map(StoredRecord.init)
+                await node.apply(stored: peers, readStartedAt: started)
                 for damage in polled.damages where reported.insert(damage.description).inserted {
                     logger.warning("Store damage skipped while following peers", metadata: ["store.damage": "\(damage)"])
                 }
-                if applied > 0 { logger.debug("Applied peers' store records", metadata: ["store.records": "\(applied)"]) }
-                node.noteStoreRead(atMs: started)
+                if !peers.isEmpty { logger.debug("Applied peers' store records", metadata: ["store.records": "\(peers.count)"]) }
             } catch {
                 logger.warning("Could not read peers' store files; retrying", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+extension StoredRecord {
+    /// The core's form of a record read from the store.
+    public init(_ record: StoreRecord) {
+        self.init(
+            node: record.node, position: LogPosition(segment: record.position.segment, offset: record.position.offset),
+            kind: DurableKind(record.type), term: record.term, time: WallTime(ms: record.timeMs), payload: record.payload
+        )
     }
 }

@@ -1,305 +1,341 @@
+import CoordinatorCore
+import Gossip
 import Logging
+import Metrics
 import Store
 import Synchronization
-import VigilCodec
-import CoordinatorCore
 
-/// One coordinator node: its identity, settings and state. The HTTP front (`Ingest`) and,
-/// later, gossip and the sweeper all work through this object.
+/// One coordinator node's IO shell around its pure core (``NodeCore``): it reads the clocks,
+/// holds the core behind one lock, and carries out what the core asks — durable writes to the
+/// store (then reports them back), gossip publications, logs and metrics.
 ///
-/// Durable first: an execution's registration and its terminal outcome are appended to the
-/// store (fsynced) before they are applied and acknowledged. Heartbeat refreshes of known
-/// running executions are memory-only (and gossip), so the hot path never waits for a disk.
+/// Everything is injected at init: the store (`nil` runs in memory, for tests), where accepted
+/// heartbeats are replicated, and the cluster view the endpoints list. IO never happens under
+/// the lock.
 public final class CoordinatorNode: Sendable {
     public let id: String
     public let configuration: VigilConfiguration
-    public let executions: ExecutionRegistry
     public let timestamps: TimestampFormatter
-    /// When the node started, on the monotonic clock (for uptime).
-    public let startedAt: ContinuousClock.Instant
-    /// When the node started, on the wall clock (Unix ms).
-    public let startedWallMs: Int64
     /// The shared store; `nil` runs the node in memory only (tests).
     public let store: FileStore?
-    /// Pause flag, leadership and last-sweep figures.
-    public let sweep = SweepControl()
-    /// Membership as gossip sees it, once attached.
-    private let clusterView = Mutex<(any ClusterView)?>(nil)
-    /// This node's highest generation found in the store.
-    private let storedGeneration = Mutex<UInt64>(0)
-    /// Where accepted heartbeats are replicated (gossip), once attached.
-    private let heartbeatSink = Mutex<(any HeartbeatSink)?>(nil)
-    /// The highest leadership term seen in the store (own and other nodes' records).
-    private let termSeen = Mutex<UInt64>(0)
-    /// Judge time at which the store was last read to its end (see ``StoreFollower``).
-    private let storeReadThrough = Mutex<Int64?>(nil)
+    /// Membership as gossip sees it, for the cluster endpoints; `nil` for a node alone.
+    public let cluster: (any ClusterView)?
+    let replication: (any HeartbeatSink)?
+    let clocks: NodeClocks
+    let logger: Logger
+    let metrics: SweepMetrics
 
-    /// Milliseconds since this node started, on the monotonic clock: the judge clock the sweep
-    /// measures ages on (``ExecutionRecord/seenMs``).
-    public func judgeMs() -> Int64 {
-        let elapsed = ContinuousClock.now - startedAt
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    private struct State: Sendable {
+        var core: NodeCore
+        /// Requests waiting for a write in flight on the same execution.
+        var waiters: [WriteTicket: [CheckedContinuation<Void, Never>]] = [:]
+        /// Positions handed out when there is no store.
+        var memoryPosition = 0
     }
 
-    /// Attaches where accepted heartbeats are replicated.
-    public func attach(heartbeats sink: any HeartbeatSink) {
-        heartbeatSink.withLock { $0 = sink }
-    }
+    private let state: Mutex<State>
 
-    /// The highest leadership term seen in the store.
-    public var highestTermSeen: UInt64 { termSeen.withLock { $0 } }
-
-    /// Notes a term found in the store.
-    public func observeTerm(_ term: UInt64) {
-        termSeen.withLock { $0 = max($0, term) }
-    }
-
-    /// Judge time at which the store was last read to its end; without a store, now.
-    public var storeReadThroughMs: Int64? { store == nil ? judgeMs() : storeReadThrough.withLock { $0 } }
-
-    /// Records that the store was read to its end by a read that started at judge time `ms`.
-    public func noteStoreRead(atMs ms: Int64) {
-        storeReadThrough.withLock { $0 = max($0 ?? ms, ms) }
-    }
-
-    /// Takes a heartbeat on the hot path (the event-loop fast path): only refreshes a known
-    /// running execution, in memory, then replicates it. `nil` means "take the durable path".
-    public func refresh(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
-        guard let sink = heartbeatSink.withLock({ $0 }) else { return executions.refresh(heartbeat, nowMs: nowMs, seenMs: judgeMs()) }
-        guard let refreshed = executions.refresh(heartbeat, nowMs: nowMs, seenMs: judgeMs(), gossipValueBytes: sink.maxValueBytes) else { return nil }
-        if case .success = refreshed.result, let (value, stamp) = refreshed.value { sink.publish(id: heartbeat.executionID, value: value, stampMs: stamp) }
-        return refreshed.result
-    }
-
-    /// Replicates this node's view of an execution's newest heartbeat.
-    func publish(_ id: ExecutionID) {
-        guard let sink = heartbeatSink.withLock({ $0 }), let (value, stamp) = executions.gossipValue(id, maxBytes: sink.maxValueBytes) else { return }
-        sink.publish(id: id, value: value, stampMs: stamp)
-    }
-
-    /// Merges a heartbeat another coordinator received (delivered by gossip).
-    public func merge(remote entry: HeartbeatEntry, id: ExecutionID, origin: String, stampMs: Int64) {
-        let seen = SeenTime.forRemote(stampMs: stampMs, startedWallMs: startedWallMs, nowWallMs: WallClock.unixMs(), nowJudgeMs: judgeMs())
-        executions.apply(remote: entry, id: id, origin: origin, stampMs: stampMs, seenMs: seen)
-    }
-
-    /// A peer restarted and its old origin table was dropped everywhere: the newest heartbeats
-    /// of running executions that only it had received would vanish from gossip with it, and a
-    /// node that starts later (the restarted one included) would never learn them. This node
-    /// re-publishes them in its own table, with their original stamps. Returns how many.
-    @discardableResult
-    public func adoptOrphans(of origin: String) -> Int {
-        guard origin != id, let sink = heartbeatSink.withLock({ $0 }) else { return 0 }
-        let orphans = executions.running(lastSeenThrough: origin)
-        for record in orphans {
-            guard let (value, stamp) = record.gossipValue(maxBytes: sink.maxValueBytes) else { continue }
-            sink.publish(id: record.id, value: value, stampMs: stamp)
-        }
-        return orphans.count
-    }
-
-    /// Applies a durable record another node wrote (read from the shared store).
-    public func apply(peerRecord record: StoreRecord) {
-        observeTerm(record.term)
-        applyShared(record, seenMs: judgeMs())
-    }
-
-    /// Applies a record every node acts on (pause flag, strike counts, execution facts), at
-    /// start-up and while following peers. Returns whether it was an execution fact.
-    @discardableResult
-    private func applyShared(_ record: StoreRecord, seenMs: Int64) -> Bool {
-        switch record.type {
-        case .pauseFlag:
-            sweep.setPaused(record.payload.first == 1, atMs: record.timeMs, by: record.node)
-        case .strikeBatch:
-            if let strikes = StrikeBatch.decode(record.payload) { executions.apply(strikes: strikes) }
-        default:
-            guard let fact = ExecutionFact(type: record.type, payload: record.payload) else { return false }
-            executions.apply(fact: fact, seenMs: seenMs)
-            return true
-        }
-        return false
-    }
-
-    /// Forgets finished executions' replicated entries (after retention dropped them).
-    public func forget(_ ids: [ExecutionID]) {
-        guard let sink = heartbeatSink.withLock({ $0 }) else { return }
-        for id in ids { sink.forget(id: id) }
-    }
-
-    /// Attaches the gossip membership the cluster endpoints show.
-    public func attach(cluster: any ClusterView) {
-        clusterView.withLock { $0 = cluster }
-    }
-
-    public var cluster: (any ClusterView)? { clusterView.withLock { $0 } }
-
-    /// Takes the next generation for this start (one more than any in the store) and makes it
-    /// durable, so a restarted node always outranks its previous incarnation in gossip.
-    public func claimGeneration(wallMs: Int64) async throws(StoreUnavailable) -> UInt64 {
-        let generation = storedGeneration.withLock { $0 } + 1
-        if let store {
-            var payload: [UInt8] = []
-            Varint.append(generation, to: &payload)
-            do {
-                _ = try await store.append(.generation, timeMs: wallMs, payload: payload)
-            } catch {
-                throw StoreUnavailable(detail: "\(error)")
-            }
-        }
-        storedGeneration.withLock { $0 = generation }
-        return generation
-    }
-
+    /// - Parameters:
+    ///   - restoring: what the store held at start-up (``FileStore/restore()``), applied before
+    ///     the node serves anything.
     /// - Throws: ``ConfigurationError`` when `id` is not a configured node or the time zone is unknown.
-    public init(id: String, configuration: VigilConfiguration, store: FileStore? = nil) throws(ConfigurationError) {
+    public init(
+        id: String, configuration: VigilConfiguration, store: FileStore? = nil, replication: (any HeartbeatSink)? = nil,
+        cluster: (any ClusterView)? = nil, clocks: NodeClocks = .system(), logger: Logger = Logger(label: "vigil"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) throws(ConfigurationError) {
         _ = try configuration.node(id)
-        self.id = id
-        self.configuration = configuration
-        self.executions = ExecutionRegistry(me: id)
         guard let timestamps = TimestampFormatter(timeZoneIdentifier: configuration.timezone) else {
             throw ConfigurationError(key: "timezone", problem: "unknown time zone \"\(configuration.timezone)\" (use an IANA name such as Asia/Shanghai or UTC)")
         }
+        self.id = id
+        self.configuration = configuration
         self.timestamps = timestamps
-        self.startedAt = .now
-        self.startedWallMs = WallClock.unixMs()
         self.store = store
+        self.cluster = cluster
+        self.replication = replication
+        self.clocks = clocks
+        self.logger = logger
+        self.metrics = SweepMetrics(factory: metricsFactory)
+        let settings = NodeCore.Settings(
+            me: id, configured: configuration.nodes.map(\.id), rule: SweepRule(configuration.executions), timestamps: timestamps,
+            started: clocks.startedWall, gossipValueBytes: replication?.maxValueBytes, retentionMs: Int64(configuration.executions.retentionS * 1000)
+        )
+        self.state = Mutex(State(core: NodeCore(settings: settings)))
     }
+
+    // MARK: Time
+
+    /// Both clocks now.
+    public func now() -> NodeNow { clocks.now() }
+
+    /// Both clocks now, with the wall clock as the caller read it (HTTP handlers date their
+    /// answers with the same reading).
+    func now(wallMs: Int64) -> NodeNow { NodeNow(wall: WallTime(ms: wallMs), judge: clocks.judge()) }
 
     /// Seconds since the node started.
-    public var uptimeSeconds: Double {
-        let elapsed = ContinuousClock.now - startedAt
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    public var uptimeSeconds: Double { Double(clocks.judge().ms) / 1000 }
+
+    // MARK: Reading the view
+
+    /// Runs `body` on the core under the lock (keep it short: the heartbeat path takes the same lock).
+    public func read<R>(_ body: (borrowing NodeCore) -> R) -> R {
+        state.withLock { body($0.core) }
     }
 
-    /// Rebuilds the execution table from every node's durable facts. Returns what was read.
-    /// Every execution restored counts its timeout from now (the restart): heartbeats are not
-    /// stored, so "its last known heartbeat or the restart, whichever is later" is the restart.
-    @discardableResult
-    public func restore() throws(StoreError) -> (facts: Int, damages: [StoreDamage], cursor: StoreCursor) {
-        guard let store else { return (0, [], StoreCursor()) }
-        let restored = try store.restore()
-        let seen = judgeMs()
-        var facts = 0
-        var highestTerm: UInt64 = 0
-        for record in restored.records {
-            highestTerm = max(highestTerm, record.term)
-            if record.type == .generation, record.node == id {
-                var reader = ByteReader(record.payload[...])
-                if let generation = reader.readVarint() { storedGeneration.withLock { $0 = max($0, generation) } }
-            } else if applyShared(record, seenMs: seen) {
-                facts += 1
-            }
-        }
-        observeTerm(highestTerm)
-        sweep.update { $0.term = max($0.term, highestTerm) }
-        noteStoreRead(atMs: seen)
-        return (facts, restored.damages, restored.cursor)
-    }
+    /// The executions this node knows, for queries.
+    public var executions: ExecutionView { ExecutionView(node: self) }
 
-    /// Pauses or resumes sweeping, durably (seed 002's `/admin/heartbeat/stop|start`).
-    public func setSweepPaused(_ paused: Bool, wallMs: Int64) async throws(StoreUnavailable) {
-        let stamp = sweep.nextPauseStampMs(wallMs: wallMs)
-        if let store {
-            do {
-                _ = try await store.append(.pauseFlag, term: sweep.status.term, timeMs: stamp, payload: [paused ? 1 : 0])
-            } catch {
-                throw StoreUnavailable(detail: "\(error)")
-            }
-        }
-        sweep.setPaused(paused, atMs: stamp, by: id)
-    }
+    /// The sweep's state for health and status.
+    public var sweepStatus: SweepStatus { read { $0.status } }
 
-    /// Marks a running execution FAILED by the sweep, durably first. Returns `false` when it was
-    /// no longer running (finished meanwhile) or the store refused.
-    public func markFailed(_ id: ExecutionID, reason: String, term: UInt64, wallMs: Int64) async -> Bool {
-        guard case .success(true) = executions.reserve(id, outcome: .failed, attempted: "failure mark") else { return false }
-        defer { executions.release(id) }
-        let fact = ExecutionFact.finished(id: id, status: .failed, source: .sweep, finishedAtMs: wallMs, reason: reason, resultData: nil, errorMessage: nil)
-        if let store {
-            do {
-                _ = try await store.append(fact.recordType, term: term, timeMs: wallMs, payload: fact.payload)
-            } catch {
-                return false
-            }
-        }
-        executions.apply(fact: fact)
-        return true
+    /// The highest leadership term seen in the store.
+    public var highestTermSeen: UInt64 { read { max($0.ledger.highestTerm, $0.status.term) } }
+
+    /// Judge time at which the store was last read to its end.
+    public var storeReadThrough: JudgeTime? { read { $0.storeReadThrough } }
+
+    // MARK: Containers and operators
+
+    /// The event-loop fast path: takes a heartbeat only if it refreshes a known running
+    /// execution (or is answered at once); `nil` means "take the durable path".
+    public func refresh(_ heartbeat: Heartbeat, nowMs: Int64) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict>? {
+        let now = now(wallMs: nowMs)
+        let step = state.withLock { $0.core.receive(heartbeat, now: now, mayWrite: false) }
+        guard case .done(.heartbeat(let result), let actions) = step else { return nil }
+        perform(immediate: actions)
+        return result
     }
 
     /// Takes a heartbeat: in memory for a known running execution; durably first when it
     /// registers the execution or reports a terminal status.
     public func receive(_ heartbeat: Heartbeat, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
-        if let refreshed = refresh(heartbeat, nowMs: nowMs) { return refreshed }
-        let result = try await receiveDurably(heartbeat, nowMs: nowMs)
-        if case .success(let outcome) = result, outcome != .alreadyFinished { publish(heartbeat.executionID) }
+        let answer = try await submit(wallMs: nowMs) { core, now in core.receive(heartbeat, now: now) }
+        guard case .heartbeat(let result) = answer else { preconditionFailure("a heartbeat answered \(answer)") }
         return result
-    }
-
-    private func receiveDurably(_ heartbeat: Heartbeat, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> {
-        let id = heartbeat.executionID
-        if heartbeat.status.isTerminal {
-            switch executions.reserve(id, outcome: heartbeat.status, attempted: "heartbeat") {
-            case .failure(let conflict): return .failure(conflict)
-            case .success(false): return executions.apply(heartbeat, nowMs: nowMs)
-            case .success(true):
-                defer { executions.release(id) }
-                try await persist(.finished(
-                    id: id, status: heartbeat.status, source: .heartbeat, finishedAtMs: nowMs,
-                    reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil
-                ), nowMs: nowMs)
-                return executions.apply(heartbeat, nowMs: nowMs, seenMs: judgeMs())
-            }
-        }
-        if executions.record(id) == nil {
-            try await persist(.registered(id: id, registeredAtMs: nowMs, containerID: heartbeat.containerID), nowMs: nowMs)
-        }
-        return executions.apply(heartbeat, nowMs: nowMs, seenMs: judgeMs())
     }
 
     /// Takes a completion notice, durably first.
     public func receive(_ completion: Completion, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
-        let id = completion.executionID
-        switch executions.reserve(id, outcome: completion.outcome, attempted: "completion with success=\(completion.success)") {
-        case .failure(let conflict):
-            return .failure(conflict)
-        case .success(false):
-            // Already final with this outcome. Only a heartbeat-reported outcome gains the notice's details.
-            guard executions.record(id)?.terminal?.source == .heartbeat else { return executions.apply(completion, nowMs: nowMs) }
-            try await persist(fact(for: completion, nowMs: nowMs), nowMs: nowMs)
-            return executions.apply(completion, nowMs: nowMs)
-        case .success(true):
-            defer { executions.release(id) }
-            try await persist(fact(for: completion, nowMs: nowMs), nowMs: nowMs)
-            return executions.apply(completion, nowMs: nowMs)
-        }
+        let answer = try await submit(wallMs: nowMs) { core, now in core.receive(completion, now: now) }
+        guard case .recorded(let result) = answer else { preconditionFailure("a completion answered \(answer)") }
+        return result
     }
 
     /// Registers an execution before its first heartbeat, durably first.
     public func receive(_ registration: Registration, nowMs: Int64) async throws(StoreUnavailable) -> Result<ExecutionTable.Outcome, ExecutionConflict> {
-        if executions.record(registration.executionID) == nil {
-            try await persist(.registered(
-                id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs, containerID: registration.containerID
-            ), nowMs: nowMs)
+        let answer = try await submit(wallMs: nowMs) { core, now in core.receive(registration, now: now) }
+        guard case .recorded(let result) = answer else { preconditionFailure("a registration answered \(answer)") }
+        return result
+    }
+
+    /// Pauses or resumes sweeping cluster-wide, durably (seed 002's `/admin/heartbeat/stop|start`).
+    public func setSweepPaused(_ paused: Bool, wallMs: Int64) async throws(StoreUnavailable) {
+        _ = try await submit(wallMs: wallMs) { core, now in core.setPaused(paused, now: now) }
+    }
+
+    /// Asks the core, writes what it asks to write, waits behind a write in flight on the same
+    /// execution, and returns the answer.
+    private func submit(wallMs: Int64, _ decide: (inout NodeCore, NodeNow) -> NodeStep) async throws(StoreUnavailable) -> NodeAnswer {
+        while true {
+            let now = now(wallMs: wallMs)
+            let step = state.withLock { decide(&$0.core, now) }
+            switch step {
+            case .done(let answer, let actions):
+                perform(immediate: actions)
+                return answer
+            case .wait(let ticket):
+                await waitFor(ticket)
+            case .write(let ticket, let write):
+                let results = await persist([(ticket, write)])
+                if let answer = results.first?.answer { return answer }
+                throw StoreUnavailable(detail: results.first?.error ?? "the write was not applied")
+            case .needsDurablePath:
+                preconditionFailure("a request that may write was sent to the durable path")
+            }
         }
-        return executions.apply(registration, nowMs: nowMs, seenMs: judgeMs())
     }
 
-    private func fact(for completion: Completion, nowMs: Int64) -> ExecutionFact {
-        let existing = executions.record(completion.executionID)?.terminal
-        return .finished(
-            id: completion.executionID, status: completion.outcome, source: .completion, finishedAtMs: existing?.finishedAtMs ?? nowMs,
-            reason: completion.success ? nil : (completion.errorMessage ?? existing?.reason ?? TerminalInfo.completionFailureReason),
-            resultData: completion.resultData, errorMessage: completion.errorMessage
-        )
+    private func waitFor(_ ticket: WriteTicket) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let stillInFlight = state.withLock { state in
+                guard state.core.isInFlight(ticket) else { return false }
+                state.waiters[ticket, default: []].append(continuation)
+                return true
+            }
+            if !stillInFlight { continuation.resume() }
+        }
     }
 
-    private func persist(_ fact: ExecutionFact, nowMs: Int64) async throws(StoreUnavailable) {
-        guard let store else { return }
-        do {
-            _ = try await store.append(fact.recordType, timeMs: nowMs, payload: fact.payload)
-        } catch {
-            throw StoreUnavailable(detail: "\(error)")
+    // MARK: Carrying out actions
+
+    /// Makes writes durable (one batch, one fsync), reports each back to the core, wakes the
+    /// requests waiting on them, and carries out what follows.
+    /// - Returns: per write, the answer for the request that asked, or the error.
+    @discardableResult
+    func persist(_ writes: [(WriteTicket, DurableWrite)]) async -> [(answer: NodeAnswer?, error: String?)] {
+        guard !writes.isEmpty else { return [] }
+        let outcome: Result<[LogPosition], any Error>
+        if let store {
+            do {
+                let results = try await store.append(writes.map { StoreEntry(RecordType($0.1.kind), term: $0.1.term, timeMs: $0.1.time.ms, payload: $0.1.payload) })
+                outcome = .success(results.map { LogPosition(segment: $0.position.segment, offset: $0.position.offset) })
+            } catch {
+                outcome = .failure(error)
+            }
+        } else {
+            outcome = .success(state.withLock { state in
+                writes.map { _ in
+                    state.memoryPosition += 1
+                    return LogPosition(segment: 0, offset: state.memoryPosition)
+                }
+            })
+        }
+        let now = clocks.now()
+        var answers: [(answer: NodeAnswer?, error: String?)] = []
+        var follow: [NodeAction] = []
+        var woken: [CheckedContinuation<Void, Never>] = []
+        state.withLock { state in
+            for (index, (ticket, _)) in writes.enumerated() {
+                switch outcome {
+                case .success(let positions):
+                    let (answer, actions) = state.core.written(ticket, at: positions[index], now: now)
+                    answers.append((answer, nil))
+                    follow += actions
+                case .failure(let error):
+                    follow += state.core.writeFailed(ticket, reason: "\(error)", now: now)
+                    answers.append((nil, "\(error)"))
+                }
+                woken += state.waiters.removeValue(forKey: ticket) ?? []
+            }
+        }
+        for continuation in woken { continuation.resume() }
+        await perform(follow)
+        return answers
+    }
+
+    /// Carries out actions: writes (batched), publications, forgets and reports.
+    func perform(_ actions: [NodeAction]) async {
+        var writes: [(WriteTicket, DurableWrite)] = []
+        for action in actions {
+            if case .write(let ticket, let write) = action { writes.append((ticket, write)) }
+        }
+        perform(immediate: actions)
+        await persist(writes)
+    }
+
+    /// Carries out the actions that need no waiting (everything but writes).
+    func perform(immediate actions: [NodeAction]) {
+        for action in actions {
+            switch action {
+            case .write:
+                break
+            case .publish(let publication):
+                replication?.publish(id: publication.id, value: publication.value, stampMs: publication.stampMs)
+            case .forget(let id):
+                replication?.forget(id: id)
+            case .report(let event):
+                report(event)
+            }
+        }
+    }
+
+    // MARK: Peers, time, start-up
+
+    /// Applies durable records read from the store (peers' while following; all at start-up).
+    public func apply(stored records: [StoredRecord], readStartedAt: JudgeTime) async {
+        let now = clocks.now()
+        let actions = state.withLock { state in
+            var actions: [NodeAction] = []
+            for record in records { actions += state.core.apply(stored: record, now: now) }
+            state.core.noteStoreRead(at: readStartedAt)
+            return actions
+        }
+        await perform(actions)
+    }
+
+    /// Start-up: rebuilds the view from every node's durable records (before serving).
+    public func restore(_ records: [StoredRecord]) async {
+        let now = clocks.now()
+        let actions = state.withLock { $0.core.restore(records, now: now) }
+        await perform(actions)
+    }
+
+    /// Applies a change of the gossip replica (a peer's heartbeat, a peer's restart); returns
+    /// `false` when the entry was malformed (ignored).
+    @discardableResult
+    public func apply(_ change: ReplicaChange) -> Bool {
+        let now = clocks.now()
+        let (actions, wellFormed) = state.withLock { GossipReplicaBridge.apply(change, to: &$0.core, now: now) }
+        perform(immediate: actions)
+        return wellFormed
+    }
+
+    /// A peer restarted: re-publishes the heartbeats only it had received. Returns how many.
+    @discardableResult
+    public func adoptOrphans(of origin: String) -> Int {
+        let actions = read { $0.adoptOrphans(of: origin) }
+        perform(immediate: actions)
+        return actions.count
+    }
+
+    /// One check of the sweep duty (leadership every call, a sweep once per interval).
+    public func tick(alive: Set<String>, synced: Bool) async {
+        let now = clocks.now()
+        let started = ContinuousClock.now
+        let (actions, status) = state.withLock { state in (state.core.tick(now: now, alive: alive, synced: synced), state.core.status) }
+        metrics.leading.record(status.leader == id ? 1 : 0)
+        if actions.contains(where: { if case .report(.swept) = $0 { true } else { false } }) {
+            metrics.duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        }
+        await perform(actions)
+    }
+
+    /// Forgets finished executions past the retention.
+    @discardableResult
+    public func expireFinished() -> Int {
+        let now = clocks.now()
+        let actions = state.withLock { $0.core.expire(now: now) }
+        perform(immediate: actions)
+        return actions.count
+    }
+
+    /// Logs and counts what the core reports.
+    private func report(_ event: NodeEvent) {
+        switch event {
+        case .becameLeader(let term):
+            logger.notice("Became sweep leader", metadata: ["election.term": "\(term)"])
+            metrics.termsStarted.increment()
+        case .stoppedLeading(let superseded, let leader):
+            logger.notice(superseded ? "Leadership superseded by a newer claim; stopped at once" : "No longer sweep leader", metadata: [
+                "election.leader": "\(leader ?? "none")",
+            ])
+        case .struck(let id, let strikes):
+            metrics.strikes.increment()
+            logger.info("Heartbeat timeout strike", metadata: ["execution.id": "\(id)", "sweep.strikes": "\(strikes)"])
+        case .marked(let id, let rule, let strikes):
+            metrics.marks[rule]?.increment()
+            logger.notice("Execution marked lost", metadata: ["execution.id": "\(id)", "sweep.strikes": "\(strikes)", "sweep.rule": "\(rule.rawValue)"])
+        case .markNotRecorded(let id, let reason):
+            logger.error("Could not record a failure mark; the sweep tries again next interval", metadata: ["execution.id": "\(id)", "error": "\(reason)"])
+        case .degraded(let reason):
+            metrics.degraded.increment()
+            logger.warning("Monitor degraded; sweep struck nobody", metadata: ["sweep.reason": "\(reason)"])
+        case .swept(let processed, let struck, let marking):
+            metrics.processed.record(processed)
+            logger.info("Sweep done", metadata: ["sweep.processed": "\(processed)", "sweep.struck": "\(struck)", "sweep.marking": "\(marking)"])
+        case .termNotDurable(let term, let reason):
+            logger.error("Could not record the leadership term; not sweeping until it is", metadata: ["election.term": "\(term)", "error": "\(reason)"])
+        case .strikesNotRecorded(let count, let reason):
+            logger.error("Could not record strike counts", metadata: ["sweep.strikes": "\(count)", "error": "\(reason)"])
+        case .releaseNotRecorded(let term, let reason):
+            logger.warning("Could not record a leadership release; retrying", metadata: ["election.term": "\(term)", "error": "\(reason)"])
+        case .marksFenced(let count, let term, let claimant):
+            logger.warning("Failure marks of a superseded leader voided by a newer claim", metadata: [
+                "sweep.marks": "\(count)", "election.term": "\(term)", "election.claimant": "\(claimant)",
+            ])
+        case .tooManyOrigins(let origin):
+            logger.warning("Heartbeats from one coordinator too many ignored", metadata: ["gossip.origin": "\(origin)"])
         }
     }
 }
@@ -308,4 +344,8 @@ public final class CoordinatorNode: Sendable {
 public struct StoreUnavailable: Error, Equatable, CustomStringConvertible {
     public var detail: String
     public var description: String { "Store unavailable, nothing was recorded; retry later (\(detail))" }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

@@ -5,24 +5,17 @@ import ServiceLifecycle
 /// seed's daily cleanup), along with their replicated gossip entries. The store keeps their history.
 public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
     let node: CoordinatorNode
-    let retentionS: Double
     let logger: Logger
     let clock: C
-    let nowMs: @Sendable () -> Int64
 
-    public init(
-        node: CoordinatorNode, retentionS: Double, logger: Logger, clock: C = ContinuousClock(),
-        nowMs: @escaping @Sendable () -> Int64 = WallClock.unixMs
-    ) {
+    public init(node: CoordinatorNode, logger: Logger, clock: C = ContinuousClock()) {
         self.node = node
-        self.retentionS = retentionS
         self.logger = logger
         self.clock = clock
-        self.nowMs = nowMs
     }
 
     /// How often to look: a tenth of the retention, between 1 s and 60 s.
-    var period: Duration { .milliseconds(Int64(min(60, max(1, retentionS / 10)) * 1000)) }
+    var period: Duration { .milliseconds(Int64(min(60, max(1, node.configuration.executions.retentionS / 10)) * 1000)) }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
@@ -31,9 +24,8 @@ public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
             } catch {
                 return  // shutting down
             }
-            let dropped = node.executions.expireFinished(olderThan: Int64(retentionS * 1000), nowMs: nowMs())
-            node.forget(dropped)
-            if !dropped.isEmpty { logger.info("Expired finished executions", metadata: ["executions.expired": "\(dropped.count)"]) }
+            let dropped = node.expireFinished()
+            if dropped > 0 { logger.info("Expired finished executions", metadata: ["executions.expired": "\(dropped)"]) }
         }
     }
 }

@@ -21,7 +21,7 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// When *this* node first saw the newest heartbeat (or learned of the execution), on its
     /// own monotonic clock in ms (``CoordinatorNode/judgeMs()``). The sweep measures age from
     /// here, so neither container clocks nor coordinator clock skew change a decision.
-    public var seenMs: Int64 = 0
+    public var seen: JudgeTime = 0
     private var lastHeartbeatRaw: Int64 = .min
     private var clientTimestampRaw: Int64 = .min
     /// Container id (varint length + UTF-8) followed by the compact progress, if any.

@@ -27,10 +27,14 @@ public struct ExecutionTable: Sendable {
         originNames = [localOrigin]
     }
 
-    /// The origin index for a coordinator name, adding it when new (at most 255 others).
-    public mutating func originIndex(_ name: String) -> UInt8 {
+    /// The most coordinators a table tells apart (origin indexes are one byte).
+    public static let maxOrigins = 256
+
+    /// The origin index for a coordinator name, adding it when new; `nil` when the table already
+    /// knows ``maxOrigins`` coordinators (a heartbeat from one more is not attributed to anyone).
+    public mutating func originIndex(_ name: String) -> UInt8? {
         if let i = originNames.firstIndex(of: name) { return UInt8(i) }
-        guard originNames.count < 256 else { return 0 }
+        guard originNames.count < Self.maxOrigins else { return nil }
         originNames.append(name)
         return UInt8(originNames.count - 1)
     }
@@ -63,11 +67,12 @@ public struct ExecutionTable: Sendable {
 
     /// Applies a heartbeat received at `nowMs` (wall clock) and, on this node's monotonic
     /// judge clock, at `seenMs` (defaults to `nowMs`, for tests on one clock).
-    public mutating func apply(_ heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64? = nil) -> Result<HeartbeatOutcome, ExecutionConflict> {
-        let seenMs = seenMs ?? nowMs
+    public mutating func apply(_ heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime? = nil) -> Result<HeartbeatOutcome, ExecutionConflict> {
+        // Tests on one clock may leave `seen` out: then judge time reads the wall time.
+        let seen = seen ?? JudgeTime(ms: nowMs)
         guard var record = records[heartbeat.executionID] else {
             var record = ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
-            refresh(&record, with: heartbeat, nowMs: nowMs, seenMs: seenMs)
+            refresh(&record, with: heartbeat, nowMs: nowMs, seen: seen)
             insert(record)
             return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .registered)
         }
@@ -75,15 +80,15 @@ public struct ExecutionTable: Sendable {
             if heartbeat.status == record.status { return .success(.alreadyFinished) }
             return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "heartbeat"))
         }
-        refresh(&record, with: heartbeat, nowMs: nowMs, seenMs: seenMs)
+        refresh(&record, with: heartbeat, nowMs: nowMs, seen: seen)
         replace(record)
         return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .refreshed)
     }
 
-    private mutating func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64, seenMs: Int64) {
+    private mutating func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime) {
         // Heartbeats merged from other origins may carry a later stamp than this node's clock.
         record.lastHeartbeatMs = max(nowMs, record.lastHeartbeatMs ?? .min)
-        record.seenMs = seenMs
+        record.seen = seen
         record.origin = 0
         record.clientTimestamp = heartbeat.clientTimestamp
         if record.containerID != heartbeat.containerID { record.containerID = heartbeat.containerID }
@@ -108,13 +113,13 @@ public struct ExecutionTable: Sendable {
     /// touched, and a remote entry that reports a terminal status is not applied here: terminal
     /// outcomes arrive as durable store facts. Returns whether the record changed.
     @discardableResult
-    public mutating func apply(remote entry: HeartbeatEntry, id: ExecutionID, origin: UInt8, stampMs: Int64, seenMs: Int64) -> Bool {
+    public mutating func apply(remote entry: HeartbeatEntry, id: ExecutionID, origin: UInt8, stampMs: Int64, seen: JudgeTime) -> Bool {
         guard entry.status == .running else { return false }
         let existing = records[id]
         if let existing, existing.status.isTerminal || stampMs <= (existing.lastHeartbeatMs ?? .min) { return false }
         var record = existing ?? ExecutionRecord(id: id, registeredAtMs: entry.registeredAtMs, containerID: entry.containerID)
         record.lastHeartbeatMs = stampMs
-        record.seenMs = seenMs
+        record.seen = seen
         record.origin = origin
         record.clientTimestamp = entry.clientTimestamp
         record.registeredAtMs = min(record.registeredAtMs, entry.registeredAtMs)
@@ -198,7 +203,7 @@ public struct ExecutionTable: Sendable {
 
     /// Registers an execution before its first heartbeat.
     /// The never-heartbeated timeout counts from `seenMs` (when this node learned of it).
-    public mutating func apply(_ registration: Registration, nowMs: Int64, seenMs: Int64? = nil) -> Result<Outcome, ExecutionConflict> {
+    public mutating func apply(_ registration: Registration, nowMs: Int64, seen: JudgeTime? = nil) -> Result<Outcome, ExecutionConflict> {
         if let record = records[registration.executionID] {
             if record.status.isTerminal {
                 return .failure(ExecutionConflict(executionID: record.id, status: record.status, attempted: "registration"))
@@ -209,7 +214,7 @@ public struct ExecutionTable: Sendable {
             id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs,
             containerID: registration.containerID
         )
-        record.seenMs = seenMs ?? nowMs
+        record.seen = seen ?? JudgeTime(ms: nowMs)
         insert(record)
         return .success(.recorded)
     }
@@ -220,12 +225,12 @@ public struct ExecutionTable: Sendable {
     /// - Parameter seenMs: this node's judge clock now; a registration learned here counts its
     ///   never-heartbeated timeout from the later of this moment and nothing earlier (a node that
     ///   just started gives every execution a full timeout).
-    public mutating func apply(fact: ExecutionFact, seenMs: Int64 = 0) {
+    public mutating func apply(fact: ExecutionFact, seen: JudgeTime = 0) {
         switch fact {
         case .registered(let id, let at, let container):
             if records[id] == nil {
                 var record = ExecutionRecord(id: id, registeredAtMs: at, containerID: container)
-                record.seenMs = seenMs
+                record.seen = seen
                 insert(record)
             }
         case .finished(let id, let status, let source, let at, let reason, let result, let error):
@@ -246,6 +251,20 @@ public struct ExecutionTable: Sendable {
             }
             replace(record)
         }
+    }
+
+    /// Undoes a failure mark the fence voided (a superseded leader wrote it): the execution is
+    /// running again, with the heartbeat it had, and the current leader judges it afresh.
+    /// Returns whether anything changed.
+    @discardableResult
+    public mutating func revokeMark(_ id: ExecutionID) -> Bool {
+        guard var record = records[id], record.status == .failed, record.terminal?.source == .sweep else { return false }
+        record.status = .running
+        record.terminal = nil
+        record.strikes = 0
+        strikeHistory[id] = nil
+        replace(record)
+        return true
     }
 
     /// Forgets terminal executions that finished more than `retentionMs` before `nowMs`.

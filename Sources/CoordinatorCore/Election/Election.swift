@@ -18,13 +18,20 @@ public struct Election: Sendable {
     public private(set) var term: UInt64 = 0
     public private(set) var leader: String?
     /// Monotonic ms when this node last became leader.
-    public private(set) var leaderSinceMs: Int64?
+    public private(set) var leaderSince: JudgeTime?
     public private(set) var caughtUp = false
+    /// The last update found this node's leadership superseded by a higher claim.
+    public private(set) var superseded = false
+    /// After being superseded, this node claims no new term before this time.
+    public private(set) var holdoffUntil: JudgeTime?
+    /// How long a superseded leader waits before it may claim again.
+    public let holdoffMs: Int64
 
-    public init(me: String, configured: [String], graceMs: Int64) {
+    public init(me: String, configured: [String], graceMs: Int64, holdoffMs: Int64 = 10_000) {
         self.me = me
         self.configured = Set(configured)
         self.graceMs = graceMs
+        self.holdoffMs = holdoffMs
     }
 
     /// A majority of the configured nodes.
@@ -40,23 +47,39 @@ public struct Election: Sendable {
     }
 
     /// Re-evaluates leadership.
+    ///
+    /// The fence (see ``TermClaim``): a leader stops at once when it sees a claim that outranks
+    /// its own, and then claims no new term for `holdoffMs`, so two nodes whose membership views
+    /// disagree (each sees the other dead, both see a majority) do not take turns forever. A
+    /// node defers to the holder of the newest unreleased claim while it sees that holder alive,
+    /// even if its own id is lower: the holder yields (and releases its claim) once it sees a
+    /// lower id alive, and only then does the lower id claim a new term.
     /// - Parameters:
     ///   - alive: configured nodes this node considers alive, itself included.
     ///   - highestTermSeen: the highest term in gossip or the store.
-    public mutating func update(alive: Set<String>, highestTermSeen: UInt64, nowMs: Int64) -> Change {
+    ///   - activeClaim: the highest claim not released (``TermLedger/active``).
+    public mutating func update(alive: Set<String>, highestTermSeen: UInt64, activeClaim: TermClaim? = nil, now: JudgeTime) -> Change {
         let members = alive.intersection(configured).union([me])
-        let newLeader = members.count >= quorum ? members.min() : nil
+        let quorate = members.count >= quorum
         let wasLeading = leader == me
+        superseded = false
+        if wasLeading, let claim = activeClaim, claim.node != me, claim.outranks(term: term, node: me) {
+            superseded = true
+            holdoffUntil = now + holdoffMs
+        }
         term = max(term, highestTermSeen)
+        var newLeader = quorate ? members.min() : nil
+        if quorate, let claim = activeClaim, claim.node != me, members.contains(claim.node) { newLeader = claim.node }
+        if newLeader == me, superseded || (holdoffUntil.map { now < $0 } ?? false) { newLeader = nil }
         leader = newLeader
         if newLeader == me, !wasLeading {
             term += 1
-            leaderSinceMs = nowMs
+            leaderSince = now
             caughtUp = false
             return .becameLeader(term: term)
         }
         if newLeader != me, wasLeading {
-            leaderSinceMs = nil
+            leaderSince = nil
             caughtUp = false
             return .stoppedLeading
         }
@@ -65,17 +88,17 @@ public struct Election: Sendable {
 
     /// The node read the store to its end and synced tables with every alive peer at `atMs`;
     /// that counts as catching up only if it happened since this node became leader.
-    public mutating func markCaughtUp(atMs: Int64) {
-        if leader == me, let since = leaderSinceMs, atMs >= since { caughtUp = true }
+    public mutating func markCaughtUp(at time: JudgeTime) {
+        if leader == me, let since = leaderSince, time >= since { caughtUp = true }
     }
 
     /// Whether this node may count strikes at `nowMs`.
-    public func maySweep(nowMs: Int64) -> Bool {
-        guard leader == me, let since = leaderSinceMs else { return false }
-        return caughtUp || nowMs - since >= graceMs
+    public func maySweep(now: JudgeTime) -> Bool {
+        guard leader == me, let since = leaderSince else { return false }
+        return caughtUp || now - since >= graceMs
     }
 
     public func checkInvariants() -> Bool {
-        (leader == me) == (leaderSinceMs != nil) && (leader == nil || configured.contains(leader!) || leader == me)
+        (leader == me) == (leaderSince != nil) && (leader == nil || configured.contains(leader!) || leader == me)
     }
 }

@@ -12,7 +12,7 @@ public struct SweepDuty: Sendable {
     public private(set) var election: Election
     public let sweeper: Sweeper
     /// Judge time of this leadership's last sweep.
-    public private(set) var lastSweepMs: Int64?
+    public private(set) var lastSweep: JudgeTime?
 
     public init(me: String, configured: [String], rule: SweepRule) {
         election = Election(me: me, configured: configured, graceMs: rule.heartbeatTimeoutMs)
@@ -22,26 +22,32 @@ public struct SweepDuty: Sendable {
     /// What the shell knows at one check.
     public struct Input: Sendable {
         /// Judge (monotonic) clock, ms.
-        public var nowMs: Int64
+        public var now: JudgeTime
         /// Wall clock, ms (dates strikes and marks).
-        public var wallMs: Int64
+        public var wall: WallTime
         /// Configured nodes this node considers alive, itself included.
         public var alive: Set<String>
         /// Highest leadership term seen in the store or from peers.
         public var highestTermSeen: UInt64
         /// Judge time of the latest moment at which this node had read the store to its end and
         /// was in sync with every alive peer's table; `nil` when not in sync.
-        public var syncedAtMs: Int64?
+        public var syncedAt: JudgeTime?
         /// Sweeping is paused cluster-wide.
         public var paused: Bool
+        /// The highest unreleased leadership claim (``TermLedger/active``).
+        public var activeClaim: TermClaim?
+        /// This node's own claim of its current term is durable: no decision before it is.
+        public var termDurable: Bool
 
-        public init(nowMs: Int64, wallMs: Int64, alive: Set<String>, highestTermSeen: UInt64, syncedAtMs: Int64?, paused: Bool) {
-            self.nowMs = nowMs
-            self.wallMs = wallMs
+        public init(now: JudgeTime, wall: WallTime, alive: Set<String>, highestTermSeen: UInt64, syncedAt: JudgeTime?, paused: Bool, activeClaim: TermClaim? = nil, termDurable: Bool = true) {
+            self.now = now
+            self.wall = wall
             self.alive = alive
             self.highestTermSeen = highestTermSeen
-            self.syncedAtMs = syncedAtMs
+            self.syncedAt = syncedAt
             self.paused = paused
+            self.activeClaim = activeClaim
+            self.termDurable = termDurable
         }
     }
 
@@ -60,18 +66,18 @@ public struct SweepDuty: Sendable {
 
     /// One check at `input.nowMs`. Strike counts change in `table`; marks come back in the outcome.
     public mutating func check(_ input: Input, table: inout ExecutionTable, reserved: Set<ExecutionID> = []) -> Result {
-        let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, nowMs: input.nowMs)
-        if change != .none { lastSweepMs = nil }
-        if let synced = input.syncedAtMs { election.markCaughtUp(atMs: synced) }
+        let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, activeClaim: input.activeClaim, now: input.now)
+        if change != .none { lastSweep = nil }
+        if let synced = input.syncedAt { election.markCaughtUp(at: synced) }
         let members = input.alive.intersection(election.configured).union([election.me])
         var result = Result(
             change: change, leader: election.leader, term: election.term, quorum: members.count >= election.quorum,
-            sweeping: election.maySweep(nowMs: input.nowMs) && !input.paused
+            sweeping: election.maySweep(now: input.now) && !input.paused && input.termDurable
         )
         guard result.sweeping else { return result }
-        if let last = lastSweepMs, input.nowMs - last < sweeper.rule.checkIntervalMs { return result }
-        lastSweepMs = input.nowMs
-        result.outcome = sweeper.sweep(&table, nowMs: input.nowMs, wallMs: input.wallMs, skip: reserved) { input.alive.contains($0) }
+        if let last = lastSweep, input.now - last < sweeper.rule.checkIntervalMs { return result }
+        lastSweep = input.now
+        result.outcome = sweeper.sweep(&table, now: input.now, wall: input.wall, skip: reserved) { input.alive.contains($0) }
         return result
     }
 }

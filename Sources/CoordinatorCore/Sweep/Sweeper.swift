@@ -27,7 +27,7 @@ public struct Sweeper: Sendable {
     ///   - reserved: executions not to judge now (an outcome is being written).
     ///   - originAlive: whether a coordinator is alive; used by the mass-failure guard.
     public func sweep(
-        _ table: inout ExecutionTable, nowMs: Int64, wallMs: Int64, skip reserved: Set<ExecutionID> = [],
+        _ table: inout ExecutionTable, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [],
         originAlive: (String) -> Bool = { _ in true }
     ) -> SweepOutcome {
         var outcome = SweepOutcome(processed: 0)
@@ -44,7 +44,7 @@ public struct Sweeper: Sendable {
                 // one clears them), so it stays stale even if this judge saw it only recently —
                 // e.g. a node that restarted and took over continues the count.
                 let strikes = records[slot].strikes
-                if strikes == 0 && nowMs - records[slot].seenMs <= timeoutMs {
+                if strikes == 0 && now - records[slot].seen <= timeoutMs {
                     outcome.processed += 1
                     continue
                 }
@@ -53,7 +53,7 @@ public struct Sweeper: Sendable {
                 outcome.processed += 1
                 if records[slot].heartbeatCount == 0 && strikes == 0 {
                     lost.append(slot)
-                } else if strikes > 0, let last = history[id]?.last, wallMs - last < minimumSpacingMs {
+                } else if strikes > 0, let last = history[id]?.last, wall.ms - last < minimumSpacingMs {
                     continue  // struck less than an interval ago (by this or the previous leader)
                 } else {
                     stale.append(slot)
@@ -83,7 +83,7 @@ public struct Sweeper: Sendable {
             let record = table.records.values[slot]
             let strikes = Int(record.strikes) + 1
             var times = table.strikeHistory[record.id] ?? []
-            times.append(wallMs)
+            times.append(wall.ms)
             table.records.values[slot].strikes = UInt8(clamping: strikes)
             table.strikeHistory[record.id] = times
             if strikes >= rule.maxStrikes {

@@ -8,12 +8,11 @@
 /// against a timeout of minutes).
 public enum SeenTime {
     /// - Parameters:
-    ///   - stampMs: the origin's receive time of the heartbeat (wall, ms).
-    ///   - startedWallMs: this node's start (wall, ms).
-    ///   - nowWallMs: this node's wall clock now.
-    ///   - nowJudgeMs: this node's judge clock now.
-    public static func forRemote(stampMs: Int64, startedWallMs: Int64, nowWallMs: Int64, nowJudgeMs: Int64) -> Int64 {
-        guard stampMs < startedWallMs else { return nowJudgeMs }
-        return nowJudgeMs - max(0, nowWallMs - stampMs)
+    ///   - stamp: the origin's receive time of the heartbeat (its wall clock).
+    ///   - started: this node's start, on its wall clock.
+    ///   - now: this node's clocks now.
+    public static func forRemote(stamp: WallTime, started: WallTime, now: NodeNow) -> JudgeTime {
+        guard stamp < started else { return now.judge }
+        return now.judge - max(0, now.wall - stamp)
     }
 }

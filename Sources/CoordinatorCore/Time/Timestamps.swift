@@ -17,6 +17,9 @@ public struct TimestampFormatter: Sendable {
         self.timeZone = timeZone
     }
 
+    /// Times in UTC.
+    public static let utc = TimestampFormatter(timeZone: .gmt)
+
     /// `2024-01-01T18:00:00.000+08:00` for the given Unix milliseconds.
     public func iso8601(unixMs: Int64) -> String {
         let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(unixMs) / 1000)))

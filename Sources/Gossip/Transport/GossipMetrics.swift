@@ -17,6 +17,11 @@ final class GossipMetrics: Sendable {
     let suspicionsRaised: Counter
     let suspicionsRefuted: Counter
     let localHealth: Gauge
+    /// The socket failed (or closed) and was bound again: `vigil_gossip_socket_failures_total`.
+    let socketFailures: Counter
+    /// Events the application did not take in time: `vigil_gossip_events_dropped_total` (the
+    /// consumer then re-reads the whole replica).
+    let eventsDropped: Counter
     let factory: any MetricsFactory
     private let lagGauges = Mutex<[String: Gauge]>([:])
 
@@ -36,6 +41,8 @@ final class GossipMetrics: Sendable {
             members[status] = Gauge(label: "vigil_gossip_members", dimensions: [("state", status.description)], factory: factory)
         }
         self.members = members
+        socketFailures = Counter(label: "vigil_gossip_socket_failures_total", factory: factory)
+        eventsDropped = Counter(label: "vigil_gossip_events_dropped_total", factory: factory)
         suspicionsRaised = Counter(label: "vigil_gossip_suspicions_raised_total", factory: factory)
         suspicionsRefuted = Counter(label: "vigil_gossip_suspicions_refuted_total", factory: factory)
         localHealth = Gauge(label: "vigil_gossip_local_health", factory: factory)

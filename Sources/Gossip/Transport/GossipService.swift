@@ -21,8 +21,13 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     let state: Mutex<State>
     let eventContinuation: AsyncStream<GossipEvent>.Continuation
 
-    /// Changes of membership and replica, in order. Unbounded: consume it.
+    /// Changes of membership and replica, in order, buffered up to ``eventBufferLimit``. A
+    /// consumer that falls further behind loses events: it learns so from
+    /// ``takeEventOverflow()`` and then re-reads the replica (``entries(of:)``).
     public let events: AsyncStream<GossipEvent>
+
+    /// Events held for a slow consumer before newer ones are dropped.
+    public static var eventBufferLimit: Int { 65_536 }
 
     struct State: Sendable {
         var core: GossipNode
@@ -30,6 +35,8 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         var bound: HostPort?
         var boundWaiters: [CheckedContinuation<HostPort, Never>] = []
         var keyMismatchReported: Set<String> = []
+        /// An event was dropped since the consumer last asked.
+        var eventsOverflowed = false
         var suspicionsRaised = 0
         var suspicionsRefuted = 0
         var addresses: [HostPort: SocketAddress] = [:]
@@ -58,7 +65,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         let core = GossipNode(identity: configuration.identity, seeds: configuration.seeds, settings: settings, now: .zero)
         var seed = SystemRandomNumberGenerator()
         self.state = Mutex(State(core: core, rng: SplitMix64(seed: seed.next())))
-        (self.events, self.eventContinuation) = AsyncStream.makeStream(of: GossipEvent.self)
+        (self.events, self.eventContinuation) = AsyncStream.makeStream(of: GossipEvent.self, bufferingPolicy: .bufferingOldest(Self.eventBufferLimit))
     }
 
     // MARK: Application API
@@ -71,14 +78,14 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     public func set(key: EntryKey, value: [UInt8], stamp: Int64, announce: Bool = true) throws(GossipError) {
         let now = moment()
         let change = try state.withLock { state throws(GossipError) in try state.core.set(key: key, value: value, stamp: stamp, now: now) }
-        if announce { eventContinuation.yield(.replica(change)) }
+        if announce { publish(.replica(change)) }
     }
 
     /// Deletes `key` from this node's own table (a tombstone, purged after the horizon).
     public func delete(key: EntryKey, stamp: Int64) {
         let now = moment()
         if let change = state.withLock({ $0.core.delete(key: key, stamp: stamp, now: now) }) {
-            eventContinuation.yield(.replica(change))
+            publish(.replica(change))
         }
     }
 
@@ -115,32 +122,87 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
 
     // MARK: Service
 
+    /// Runs until graceful shutdown. A socket that fails (a NIC flap, an address that went away,
+    /// a network restart) never ends the service: the error is logged and counted, the socket is
+    /// closed and bound again with backoff, and the node's membership and tables carry on, so
+    /// it rejoins as soon as the network is back.
     public func run() async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let startedAt = clock.now
+            let closedBy: any Error
+            do {
+                closedBy = try await runSocket() ?? SocketClosed()
+            } catch is CancellationError {
+                break
+            } catch {
+                closedBy = error
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            // A socket that lived a while was healthy: the backoff starts afresh. One that fails
+            // to bind, or closes right after binding (a link that is still down), backs off.
+            failures = startedAt.duration(to: clock.now) >= .seconds(5) ? 1 : failures + 1
+            metrics.socketFailures.increment()
+            logger.warning("gossip socket failed; binding it again", metadata: [
+                "gossip.address": "\(configuration.bindAddress)", "error": "\(closedBy)", "gossip.attempt": "\(failures)",
+            ])
+            let delay = Self.rebindDelay(failures: failures)
+            do {
+                try await cancelWhenGracefulShutdown { try await self.clock.sleep(for: delay) }
+            } catch {
+                break
+            }
+        }
+        eventContinuation.finish()
+    }
+
+    /// The socket closed with no error reported.
+    struct SocketClosed: Error, CustomStringConvertible {
+        var description: String { "the socket closed" }
+    }
+
+    /// Backoff between binding attempts: 100 ms doubling to 5 s.
+    static func rebindDelay(failures: Int) -> Duration {
+        .milliseconds(min(5_000, 100 << min(max(0, failures - 1), 6)))
+    }
+
+    /// One socket's life: bind, run the tick and receive loops until the socket fails or the
+    /// node shuts down (then say goodbye to peers).
+    /// - Returns: the error that closed the socket, when NIO reported one (a failed send closes
+    ///   a UDP socket, e.g. ENETUNREACH while the link is down).
+    private func runSocket() async throws -> (any Error)? {
         let bind = configuration.bindAddress
         let capacity = max(2048, codec.maxDatagramBytes + 1)
+        let lastError = LastErrorHandler()
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: capacity))
             .bind(host: bind.host, port: Int(bind.port)) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(lastError)
+                    return try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
                 }
             }
         let local = channel.channel.localAddress
         let bound = HostPort(host: local?.ipAddress ?? bind.host, port: UInt16(local?.port ?? Int(bind.port)))
         let advertised = configuration.advertisedAddress ?? bound
-        let waiters = state.withLock { state in
+        let (waiters, firstBind) = state.withLock { state in
+            let first = state.bound == nil
             state.bound = bound
             state.core.setAddress(advertised)
             defer { state.boundWaiters = [] }
-            return state.boundWaiters
+            return (state.boundWaiters, first)
         }
         for waiter in waiters { waiter.resume(returning: bound) }
-        logger.info("gossip listening", metadata: ["gossip.address": "\(bound)", "gossip.node": "\(configuration.identity)"])
+        logger.info(firstBind ? "gossip listening" : "gossip socket bound again", metadata: [
+            "gossip.address": "\(bound)", "gossip.node": "\(configuration.identity)",
+        ])
 
         try await channel.executeThenClose { inbound, outbound in
-            let startActions = self.state.withLock { $0.core.start(now: self.moment()) }
-            await self.perform(startActions, outbound: outbound)
+            if firstBind {
+                let startActions = self.state.withLock { $0.core.start(now: self.moment()) }
+                await self.perform(startActions, outbound: outbound)
+            }
             do {
                 try await cancelWhenGracefulShutdown {
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -150,23 +212,44 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
                                 await self.receive(envelope, outbound: outbound)
                             }
                         }
+                        // Either loop ending means this socket is done (the receive loop ends
+                        // when the socket fails); the other is cancelled.
                         try await group.next()
                         group.cancelAll()
                     }
                 }
-            } catch is CancellationError {
+            } catch is CancellationError where Task.isShuttingDownGracefully || Task.isCancelled {
                 // Graceful shutdown or cancellation: fall through.
             }
             // Graceful shutdown cancels only the loops: say goodbye. A cancelled task stops
             // without one, like a crash (peers then detect it as dead).
-            guard !Task.isCancelled else { return }
+            guard Task.isShuttingDownGracefully, !Task.isCancelled else { return }
             let leave = self.state.withLock { $0.core.leave(now: self.moment()) }
             await self.perform(leave, outbound: outbound)
         }
-        eventContinuation.finish()
+        return lastError.error
     }
 
     // MARK: Internals
+
+    /// Whether events were dropped since the last call (the consumer must then re-read the
+    /// replica to be whole again); resets the flag.
+    public func takeEventOverflow() -> Bool {
+        state.withLock { state in
+            defer { state.eventsOverflowed = false }
+            return state.eventsOverflowed
+        }
+    }
+
+    private func publish(_ event: GossipEvent) {
+        if case .dropped = eventContinuation.yield(event) {
+            metrics.eventsDropped.increment()
+            state.withLock { $0.eventsOverflowed = true }
+        }
+    }
+
+    /// Caches of per-peer facts stay this small, whatever peers (or forged datagrams) claim.
+    static var cacheLimit: Int { 1_024 }
 
     /// Now on the service's timeline (the one ``Member/lastHeard`` uses).
     public func moment() -> Moment {
@@ -211,13 +294,15 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         metrics.drops[reason]?.increment()
         logger.debug("gossip datagram dropped", metadata: ["gossip.peer": "\(from)", "gossip.sender": "\(sender.map(\.description) ?? "-")", "gossip.reason": "\(reason)"])
         guard reason == .keyMismatch || reason == .unsealed || reason == .unexpectedSeal, let sender else { return }
-        let first = state.withLock { $0.keyMismatchReported.insert(sender.id).inserted }
+        let first = state.withLock { state in
+            state.keyMismatchReported.count < Self.cacheLimit && state.keyMismatchReported.insert(sender.id).inserted
+        }
         guard first else { return }
         logger.info(
             "gossip peer uses a different cluster key: its datagrams are dropped until gossip.key matches on both nodes",
             metadata: ["gossip.peer": "\(sender.id)", "gossip.address": "\(from)", "gossip.reason": "\(reason)"]
         )
-        eventContinuation.yield(.keyMismatch(peer: sender, address: from))
+        publish(.keyMismatch(peer: sender, address: from))
     }
 
     private func perform(_ actions: [GossipAction], outbound: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>) async {
@@ -235,9 +320,9 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
                 }
             case .memberChanged(let change):
                 logger.debug("gossip member changed", metadata: ["gossip.peer": "\(change.member.identity)", "gossip.state": "\(change.member.status)"])
-                eventContinuation.yield(.member(change))
+                publish(.member(change))
             case .replicaChanged(let change):
-                eventContinuation.yield(.replica(change))
+                publish(.replica(change))
             case .dropped(let reason, let from, let sender):
                 drop(reason, from: from, sender: sender)
             }
@@ -248,7 +333,12 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         if let cached = state.withLock({ $0.addresses[address] }) { return cached }
         let resolved = (try? SocketAddress(ipAddress: address.host, port: Int(address.port)))
             ?? (try? SocketAddress.makeAddressResolvingHost(address.host, port: Int(address.port)))
-        if let resolved { state.withLock { $0.addresses[address] = resolved } }
+        if let resolved {
+            state.withLock { state in
+                if state.addresses.count >= Self.cacheLimit { state.addresses.removeAll(keepingCapacity: true) }
+                state.addresses[address] = resolved
+            }
+        }
         return resolved
     }
 
@@ -264,5 +354,18 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         if raised > 0 { metrics.suspicionsRaised.increment(by: raised) }
         if refuted > 0 { metrics.suspicionsRefuted.increment(by: refuted) }
         metrics.record(membership: membership, lag: lag)
+    }
+}
+
+/// Remembers the last error NIO reported on the gossip socket, so the log can say why it closed.
+private final class LastErrorHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let last = Mutex<(any Error)?>(nil)
+
+    var error: (any Error)? { last.withLock { $0 } }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        last.withLock { $0 = error }
+        context.fireErrorCaught(error)
     }
 }

@@ -6,7 +6,9 @@ import VigilJSON
 struct ExecutionRendering: Sendable {
     let timestamps: TimestampFormatter
 
-    func json(_ record: ExecutionRecord, nowMs: Int64) -> JSONValue {
+    /// - Parameter judgeNow: this node's judge clock now: `heartbeat_age_s` is the age the sweep
+    ///   judges by (since this node first saw the newest heartbeat), not a wall-clock difference.
+    func json(_ record: ExecutionRecord, judgeNow: JudgeTime) -> JSONValue {
         var o: [JSONObject.Member] = []
         func put(_ key: String, _ value: JSONValue) { o.append(.init(key: key, value: value)) }
         put("execution_id", .string(record.id.description))
@@ -17,7 +19,7 @@ struct ExecutionRendering: Sendable {
         if let last = record.lastHeartbeatMs {
             put("last_heartbeat", .string(timestamps.iso8601(unixMs: last)))
             put("last_heartbeat_ms", .int(last))
-            put("heartbeat_age_s", .double(Double(max(0, nowMs - last)) / 1000))
+            put("heartbeat_age_s", .double(Double(max(0, judgeNow - record.seen)) / 1000))
         } else {
             put("last_heartbeat", .null)
             put("last_heartbeat_ms", .null)

@@ -27,7 +27,7 @@ enum AdminRoutes {
     }
 
     static func status(_ ctx: IngestContext) -> JSONValue {
-        let s = ctx.node.sweep.status
+        let s: SweepStatus = ctx.node.sweepStatus
         let e = ctx.node.configuration.executions
         return .object([
             "status": .string("ok"),
@@ -47,6 +47,8 @@ enum AdminRoutes {
             } ?? .null,
             "marked_total": .int(Int64(s.totalMarked)),
             "degraded": s.degraded.map { .string($0) } ?? .null,
+            "term_durable": .bool(s.termDurable),
+            "last_error": s.lastError.map { .string($0) } ?? .null,
         ])
     }
 }

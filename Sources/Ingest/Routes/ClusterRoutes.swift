@@ -17,7 +17,7 @@ enum ClusterRoutes {
             if members.isEmpty, let me = configured.first(where: { $0.id == ctx.node.id }) {
                 members = [MemberInfo(id: me.id, gossip: "\(me.gossip)", http: nil, state: "alive", incarnation: 0, generation: 0, lastSeenSecondsAgo: nil)]
             }
-            let sweep = ctx.node.sweep.status
+            let sweep = ctx.node.sweepStatus
             return ExecutionRoutes.json(.object([
                 "members": .array(members.map { m in
                     .object([

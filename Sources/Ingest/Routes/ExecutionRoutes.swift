@@ -55,10 +55,10 @@ enum ExecutionRoutes {
                 guard let id = ExecutionID(String(text)) else { throw APIError.badRequest("after must be an execution_id (UUID)") }
                 after = id
             }
-            let now = ctx.nowMs()
+            let judgeNow = ctx.node.now().judge
             let page = ctx.node.executions.page(status: status, after: after, limit: limit)
             let body: JSONValue = .object([
-                "executions": .array(page.records.map { ctx.rendering.json($0, nowMs: now) }),
+                "executions": .array(page.records.map { ctx.rendering.json($0, judgeNow: judgeNow) }),
                 "count": .int(Int64(page.records.count)),
                 "next_after": page.next.map { .string($0.description) } ?? .null,
             ])
@@ -71,7 +71,7 @@ enum ExecutionRoutes {
             guard let record = ctx.node.executions.record(id) else {
                 throw APIError(.notFound, "Execution \(id) is not known to this node")
             }
-            return json(ctx.rendering.json(record, nowMs: ctx.nowMs()))
+            return json(ctx.rendering.json(record, judgeNow: ctx.node.now().judge))
         }
     }
 

@@ -85,7 +85,8 @@ enum HealthRoutes {
     /// other nodes' files is (the peers' facts reach this node's view that way).
     static func storeJSON(_ ctx: IngestContext) -> JSONValue {
         guard let store = ctx.node.store else { return .object(["status": .string("disabled")]) }
-        let readAgo = ctx.node.storeReadThroughMs.map { Double(ctx.node.judgeMs() - $0) / 1000 }
+        let now = ctx.node.now().judge
+        let readAgo: Double? = ctx.node.storeReadThrough.map { Double(now - $0) / 1000 }
         return .object([
             "status": .string(readAgo.map { $0 < 10 } ?? false ? "ok" : "lagging"),
             "path": .string(store.root),
@@ -108,7 +109,7 @@ enum HealthRoutes {
         case "executions":
             .object(["status": .string("ok"), "detail": countsJSON(ctx.node.executions.counts)])
         case "sweeper":
-            .object(["status": .string(ctx.node.sweep.status.degraded == nil ? "ok" : "degraded"), "detail": AdminRoutes.status(ctx)])
+            .object(["status": .string(ctx.node.sweepStatus.degraded == nil && ctx.node.sweepStatus.termDurable ? "ok" : "degraded"), "detail": AdminRoutes.status(ctx)])
         case "store":
             .object([
                 "status": .string(ctx.node.store == nil ? "disabled" : "ok"),

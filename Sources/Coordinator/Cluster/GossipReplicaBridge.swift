@@ -1,0 +1,26 @@
+import CoordinatorCore
+import Gossip
+
+/// How a change of the gossip replica reaches a node's core: a heartbeat another origin
+/// received is merged into the view; an origin that restarted has its orphaned heartbeats
+/// re-published. One function, used by `vigil serve` (``GossipEventConsumer``) and by the
+/// simulated clusters, so both run the same mapping.
+public enum GossipReplicaBridge {
+    /// What a replica change means to the core. Returns the actions to carry out and, for a
+    /// malformed entry (ignored), `false`.
+    public static func apply(_ change: ReplicaChange, to core: inout NodeCore, now: NodeNow) -> (actions: [NodeAction], wellFormed: Bool) {
+        switch change {
+        case .updated(let origin, let key, let stored):
+            guard origin.id != core.me, let bytes = stored.value else { return ([], true) }
+            guard let entry = HeartbeatEntry(decoding: bytes, stampMs: stored.stamp) else { return ([], false) }
+            return (core.merge(remote: entry, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp, now: now), true)
+        case .originCleared(let origin):
+            return (core.adoptOrphans(of: origin.id), true)
+        }
+    }
+
+    /// The configured nodes a gossip membership shows alive, this node included.
+    public static func alive(_ members: [Member], me: String, configured: Set<String>) -> Set<String> {
+        Set(members.filter { $0.status.isReachable }.map(\.identity.id)).intersection(configured).union([me])
+    }
+}

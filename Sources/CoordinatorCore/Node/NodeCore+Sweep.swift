@@ -1,0 +1,100 @@
+import VigilCodec
+
+extension NodeCore {
+    /// One check of the sweep duty at `now`: re-evaluates leadership (claiming or releasing a
+    /// term), and when this node leads, has caught up, its claim is durable and sweeping is not
+    /// paused, sweeps once per check interval.
+    /// - Parameters:
+    ///   - alive: configured nodes this node considers alive, itself included.
+    ///   - synced: this node's copy of every alive peer's gossip table is up to date.
+    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool) -> [NodeAction] {
+        var actions: [NodeAction] = []
+        let input = SweepDuty.Input(
+            now: now.judge, wall: now.wall, alive: alive, highestTermSeen: ledger.highestTerm,
+            syncedAt: synced ? storeReadThrough.map { min($0, now.judge) } : nil, paused: pause.paused,
+            activeClaim: ledger.active, termDurable: status.termDurable
+        )
+        let wasLeading = duty.election.leader == me
+        let previousTerm = duty.election.term
+        let result = duty.check(input, table: &table, reserved: writes.executions)
+        switch result.change {
+        case .becameLeader(let term):
+            let claim = TermClaim(term: term, node: me, cut: ledger.readCut)
+            ledger.add(claim)
+            ownClaim = term
+            status.termDurable = false
+            claimRetryAt = nil
+            actions.append(.report(.becameLeader(term: term)))
+            actions += writeClaim(claim, now: now)
+        case .stoppedLeading:
+            actions.append(.report(.stoppedLeading(superseded: duty.election.superseded, leader: result.leader)))
+            status.termDurable = true
+            if wasLeading, ownClaim == previousTerm { releasesToWrite.insert(previousTerm) }
+        case .none:
+            break
+        }
+        // A claim whose write failed is tried again (the leader decides nothing meanwhile).
+        if result.leader == me, !status.termDurable, claimWrite == nil, let retry = claimRetryAt, now.judge >= retry,
+            let claim = ledger.claims.first(where: { $0.node == me && $0.term == duty.election.term })
+        {
+            claimRetryAt = nil
+            actions += writeClaim(claim, now: now)
+        }
+        actions += writeReleases(now: now)
+        status.leader = result.leader
+        status.term = result.term
+        status.quorum = result.quorum
+        status.sweeping = result.sweeping
+        guard let outcome = result.outcome else { return actions }
+        return actions + carryOut(outcome, term: result.term, now: now)
+    }
+
+    /// Turns one sweep's decisions into writes and reports.
+    private mutating func carryOut(_ outcome: SweepOutcome, term: UInt64, now: NodeNow) -> [NodeAction] {
+        var actions: [NodeAction] = []
+        status.lastSweepWallMs = now.wall.ms
+        status.lastProcessed = outcome.processed
+        status.lastStruck = outcome.struck.count
+        status.lastMarked = 0
+        status.degraded = outcome.degraded?.description
+        if let degraded = outcome.degraded { actions.append(.report(.degraded(degraded))) }
+        for strike in outcome.struck { actions.append(.report(.struck(strike.executionID, strikes: strike.strikes))) }
+        if !outcome.struck.isEmpty {
+            let ticket = writes.open(.strikes(count: outcome.struck.count), execution: nil)
+            actions.append(.write(ticket, DurableWrite(kind: .strikeBatch, term: term, time: now.wall, payload: StrikeBatch.encode(outcome.struck))))
+        }
+        for mark in outcome.marked {
+            let record = table[mark.executionID]
+            let reason = FailureReason.text(
+                mark: mark, record: record, lastOrigin: record.map(lastOrigin(of:)), rule: settings.rule,
+                leader: me, term: term, timestamps: settings.timestamps
+            )
+            let fact = ExecutionFact.finished(
+                id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: now.wall.ms, reason: reason, resultData: nil, errorMessage: nil
+            )
+            let ticket = writes.open(.mark(fact, mark, term: term), execution: mark.executionID)
+            actions.append(.write(ticket, DurableWrite(kind: .failureMark, term: term, time: now.wall, payload: fact.payload)))
+        }
+        actions.append(.report(.swept(processed: outcome.processed, struck: outcome.struck.count, marking: outcome.marked.count)))
+        return actions
+    }
+
+    private mutating func writeClaim(_ claim: TermClaim, now: NodeNow) -> [NodeAction] {
+        let ticket = writes.open(.claim(claim), execution: nil)
+        claimWrite = ticket
+        return [.write(ticket, DurableWrite(kind: .leadershipTerm, term: claim.term, time: now.wall, payload: claim.payload))]
+    }
+
+    /// Writes the releases not yet durable nor in flight.
+    mutating func writeReleases(now: NodeNow) -> [NodeAction] {
+        var actions: [NodeAction] = []
+        for term in releasesToWrite.subtracting(releaseWrites).sorted() {
+            releaseWrites.insert(term)
+            var payload: [UInt8] = []
+            Varint.append(term, to: &payload)
+            let ticket = writes.open(.release(term: term), execution: nil)
+            actions.append(.write(ticket, DurableWrite(kind: .leadershipReleased, term: term, time: now.wall, payload: payload)))
+        }
+        return actions
+    }
+}

@@ -1,0 +1,261 @@
+/// One coordinator node as a pure state machine: what it does with a heartbeat, a completion,
+/// a registration, a peer's durable record, a gossiped heartbeat and a tick of time.
+///
+/// Every input carries `now` (both clocks, read by the shell); every output is a value: an
+/// answer, a durable write to make before the answer (``NodeStep``), or ``NodeAction``s
+/// (write, replicate, forget, report). The core never reads a clock, sleeps, logs or touches a
+/// socket or a file, so the production shell (`CoordinatorNode`, its services) and the
+/// simulated clusters run the same decisions.
+///
+/// Guarantees:
+/// - durable first: a registration and a terminal outcome are written (``NodeStep/write(_:_:)``)
+///   and applied only once the shell reports them durable (``written(_:at:now:)``); a failed
+///   write changes nothing;
+/// - one write per execution at a time: a request arriving while one is in flight waits for it
+///   (``NodeStep/wait(_:)``), then is decided on the new state;
+/// - a leader decides nothing (no strike, no mark) before its term's claim is durable, and stops
+///   at once when it reads a claim that outranks its own (see ``TermClaim`` for the fence that
+///   makes every reader discard what a superseded leader wrote after the new claim's cut).
+public struct NodeCore: Sendable {
+    /// What a node is, fixed for its life.
+    public struct Settings: Sendable {
+        public var me: String
+        /// Every configured node id (quorum is a majority of them).
+        public var configured: [String]
+        public var rule: SweepRule
+        /// Dates in failure explanations.
+        public var timestamps: TimestampFormatter
+        /// When this node started, on its wall clock.
+        public var started: WallTime
+        /// The largest gossip value; `nil` when heartbeats are not replicated (a node alone).
+        public var gossipValueBytes: Int?
+        /// How long finished executions stay in memory.
+        public var retentionMs: Int64
+
+        public init(
+            me: String, configured: [String], rule: SweepRule = SweepRule(), timestamps: TimestampFormatter = .utc,
+            started: WallTime, gossipValueBytes: Int? = nil, retentionMs: Int64 = 86_400_000
+        ) {
+            self.me = me
+            self.configured = configured
+            self.rule = rule
+            self.timestamps = timestamps
+            self.started = started
+            self.gossipValueBytes = gossipValueBytes
+            self.retentionMs = retentionMs
+        }
+    }
+
+    public let settings: Settings
+    /// The executions this node knows (its view).
+    public internal(set) var table: ExecutionTable
+    /// Election and sweep.
+    public internal(set) var duty: SweepDuty
+    /// Leadership claims read and written, and how far each peer's files were read.
+    public internal(set) var ledger = TermLedger()
+    public internal(set) var pause = PauseFlag()
+    /// For health and status.
+    public internal(set) var status = SweepStatus()
+    var writes = WriteBook()
+    /// Judge time at which the store was last read to its end.
+    public internal(set) var storeReadThrough: JudgeTime?
+    /// The term this node claimed last and has not released.
+    var ownClaim: UInt64?
+    /// The write making this node's current claim durable, while in flight.
+    var claimWrite: WriteTicket?
+    /// A failed claim write is tried again from this time.
+    var claimRetryAt: JudgeTime?
+    /// Terms this node gave up whose release is not yet durable.
+    var releasesToWrite: Set<UInt64> = []
+    var releaseWrites: Set<UInt64> = []
+    /// Failure marks applied, by who wrote them where in which term: a claim read later may
+    /// void them (the fence). Only the newest terms are kept.
+    var appliedMarks: [UInt64: [(id: ExecutionID, writer: String, position: LogPosition)]] = [:]
+
+    public init(settings: Settings) {
+        self.settings = settings
+        self.table = ExecutionTable(localOrigin: settings.me)
+        self.duty = SweepDuty(me: settings.me, configured: settings.configured, rule: settings.rule)
+    }
+
+    public var me: String { settings.me }
+
+    /// Durable writes asked for and not yet reported.
+    public var writesInFlight: Int { writes.count }
+
+    // MARK: Containers and operators
+
+    /// Takes a heartbeat received at `now`. A known running execution is refreshed in memory
+    /// (and replicated); a first heartbeat or a terminal status is written first.
+    /// - Parameter mayWrite: `false` for callers that cannot wait (the event-loop fast path):
+    ///   anything that needs a write answers ``NodeStep/needsDurablePath``.
+    public mutating func receive(_ heartbeat: Heartbeat, now: NodeNow, mayWrite: Bool = true) -> NodeStep {
+        let id = heartbeat.executionID
+        if let ticket = writes.ticket(for: id) { return mayWrite ? .wait(ticket) : .needsDurablePath }
+        if let record = table[id] {
+            if record.status.isTerminal {
+                let result: Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> =
+                    heartbeat.status == record.status
+                    ? .success(.alreadyFinished) : .failure(ExecutionConflict(executionID: id, status: record.status, attempted: "heartbeat"))
+                return .done(.heartbeat(result), actions: [])
+            }
+            if heartbeat.status == .running { return apply(heartbeat, now: now) }
+        }
+        guard mayWrite else { return .needsDurablePath }
+        let fact: ExecutionFact =
+            heartbeat.status.isTerminal
+            ? .finished(
+                id: id, status: heartbeat.status, source: .heartbeat, finishedAtMs: now.wall.ms,
+                reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil
+            )
+            : .registered(id: id, registeredAtMs: now.wall.ms, containerID: heartbeat.containerID)
+        let ticket = writes.open(.heartbeat(heartbeat, now), execution: id)
+        return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
+    }
+
+    /// Takes a completion notice; every new outcome (or a notice adding details to an outcome a
+    /// heartbeat reported) is written first.
+    public mutating func receive(_ completion: Completion, now: NodeNow) -> NodeStep {
+        let id = completion.executionID
+        if let ticket = writes.ticket(for: id) { return .wait(ticket) }
+        let existing = table[id]
+        if let existing, existing.status.isTerminal {
+            guard existing.status == completion.outcome else {
+                let conflict = ExecutionConflict(executionID: id, status: existing.status, attempted: "completion with success=\(completion.success)")
+                return .done(.recorded(.failure(conflict)), actions: [])
+            }
+            // Already final with this outcome; only a heartbeat-reported one gains the notice's details.
+            guard existing.terminal?.source == .heartbeat else { return .done(.recorded(.success(.unchanged)), actions: []) }
+        }
+        let fact = ExecutionFact.finished(
+            id: id, status: completion.outcome, source: .completion, finishedAtMs: existing?.terminal?.finishedAtMs ?? now.wall.ms,
+            reason: completion.success ? nil : (completion.errorMessage ?? existing?.terminal?.reason ?? TerminalInfo.completionFailureReason),
+            resultData: completion.resultData, errorMessage: completion.errorMessage
+        )
+        let ticket = writes.open(.completion(completion, now), execution: id)
+        return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
+    }
+
+    /// Registers an execution before its first heartbeat (written first when new).
+    public mutating func receive(_ registration: Registration, now: NodeNow) -> NodeStep {
+        let id = registration.executionID
+        if let ticket = writes.ticket(for: id) { return .wait(ticket) }
+        if table[id] != nil {
+            return .done(.recorded(table.apply(registration, nowMs: now.wall.ms, seen: now.judge)), actions: [])
+        }
+        let fact = ExecutionFact.registered(id: id, registeredAtMs: registration.startedAtMs ?? now.wall.ms, containerID: registration.containerID)
+        let ticket = writes.open(.registration(registration, now), execution: id)
+        return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
+    }
+
+    /// Pauses or resumes sweeping cluster-wide (written first).
+    public mutating func setPaused(_ paused: Bool, now: NodeNow) -> NodeStep {
+        let stamp = pause.nextStamp(now: now.wall)
+        let ticket = writes.open(.pause(paused, stamp), execution: nil)
+        return .write(ticket, DurableWrite(kind: .pauseFlag, term: status.term, time: stamp, payload: [paused ? 1 : 0]))
+    }
+
+    // MARK: Durable writes reported
+
+    /// A write the core asked for is durable, at `position` in this node's files. Applies what
+    /// it was for; returns the answer for the request that asked (if a request did) and what
+    /// else to do.
+    public mutating func written(_ ticket: WriteTicket, at position: LogPosition, now: NodeNow) -> (answer: NodeAnswer?, actions: [NodeAction]) {
+        guard let purpose = writes.close(ticket) else { return (nil, []) }
+        switch purpose {
+        case .heartbeat(let heartbeat, let received):
+            if case .done(let answer, let actions) = apply(heartbeat, now: received, creating: true) { return (answer, actions) }
+            return (nil, [])
+        case .completion(let completion, let received):
+            return (.recorded(table.apply(completion, nowMs: received.wall.ms)), [])
+        case .registration(let registration, let received):
+            return (.recorded(table.apply(registration, nowMs: received.wall.ms, seen: received.judge)), [])
+        case .pause(let paused, let stamp):
+            pause.apply(paused, at: stamp, by: me)
+            status.paused = pause.paused
+            return (.pauseSet, [])
+        case .mark(let fact, let mark, let term):
+            guard table[fact.executionID]?.status == .running, !ledger.fences(writer: me, term: term, at: position) else { return (nil, []) }
+            table.apply(fact: fact, seen: now.judge)
+            remember(mark: fact.executionID, writer: me, term: term, at: position)
+            status.lastMarked += 1
+            status.totalMarked += 1
+            return (nil, [.report(.marked(fact.executionID, rule: mark.rule, strikes: mark.strikes))])
+        case .strikes:
+            return (nil, [])
+        case .claim(let claim):
+            if claimWrite == ticket { claimWrite = nil }
+            if ownClaim == claim.term, duty.election.leader == me, duty.election.term == claim.term { status.termDurable = true }
+            status.lastError = nil
+            return (nil, [])
+        case .release(let term):
+            releaseWrites.remove(term)
+            releasesToWrite.remove(term)
+            ledger.release(term: term, node: me)
+            return (nil, [])
+        }
+    }
+
+    /// A write the core asked for failed: nothing it was for is applied. Returns what to report;
+    /// the request that asked (if any) gets the store's error from the shell.
+    public mutating func writeFailed(_ ticket: WriteTicket, reason: String, now: NodeNow) -> [NodeAction] {
+        guard let purpose = writes.close(ticket) else { return [] }
+        switch purpose {
+        case .heartbeat, .completion, .registration, .pause:
+            return []
+        case .mark(let fact, _, _):
+            status.lastError = "failure mark of \(fact.executionID) not recorded: \(reason)"
+            return [.report(.markNotRecorded(fact.executionID, reason: reason))]
+        case .strikes(let count):
+            status.lastError = "strike counts not recorded: \(reason)"
+            return [.report(.strikesNotRecorded(count: count, reason: reason))]
+        case .claim(let claim):
+            if claimWrite == ticket { claimWrite = nil }
+            claimRetryAt = now.judge + 1_000
+            status.lastError = "leadership term \(claim.term) not recorded: \(reason)"
+            return [.report(.termNotDurable(term: claim.term, reason: reason))]
+        case .release(let term):
+            releaseWrites.remove(term)
+            return [.report(.releaseNotRecorded(term: term, reason: reason))]
+        }
+    }
+
+    // MARK: Internals
+
+    /// Applies a heartbeat that needs no (more) write and answers it, replicating the result.
+    private mutating func apply(_ heartbeat: Heartbeat, now: NodeNow, creating: Bool = false) -> NodeStep {
+        let result = table.apply(heartbeat, nowMs: now.wall.ms, seen: now.judge)
+        var actions: [NodeAction] = []
+        if case .success(let outcome) = result, outcome != .alreadyFinished, let publication = publication(heartbeat.executionID) {
+            actions.append(.publish(publication))
+        }
+        return .done(.heartbeat(result), actions: actions)
+    }
+
+    /// The gossip value of an execution's newest heartbeat, when heartbeats are replicated.
+    func publication(_ id: ExecutionID) -> GossipPublication? {
+        guard let maxBytes = settings.gossipValueBytes, let (value, stamp) = table[id]?.gossipValue(maxBytes: maxBytes) else { return nil }
+        return GossipPublication(id: id, value: value, stampMs: stamp)
+    }
+
+    mutating func remember(mark id: ExecutionID, writer: String, term: UInt64, at position: LogPosition) {
+        appliedMarks[term, default: []].append((id, writer, position))
+        // Keep the newest few terms: a claim can only fence decisions its claimant had not
+        // read, and a claimant has read everything but the last moments of older terms.
+        if appliedMarks.count > 4, let oldest = appliedMarks.keys.min() { appliedMarks[oldest] = nil }
+    }
+
+    /// Checks every invariant; returns a description of the first broken one.
+    public func invariantViolation() -> String? {
+        if !table.checkInvariants() { return "execution table counts disagree with a recount" }
+        if !duty.election.checkInvariants() { return "election state is inconsistent" }
+        if let violation = writes.invariantViolation() { return violation }
+        if status.sweeping && duty.election.leader != me { return "sweeping without leading" }
+        return nil
+    }
+}
+
+extension NodeCore {
+    /// Whether a write is still in flight.
+    public func isInFlight(_ ticket: WriteTicket) -> Bool { writes.isOpen(ticket) }
+}
