@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import Synchronization
 
 /// The shared append-only file store, as one node uses it: appends go to the node's own files
 /// (`<root>/<node>/<first-sequence>.log`), durable before `append` returns; reads see every
@@ -33,7 +34,15 @@ public final class FileStore: Sendable {
             logger?.warning("Store repaired a torn tail", metadata: ["store.damage": "\(repaired)"])
         }
         let metrics = StoreMetrics()
-        self.committer = GroupCommitter(writer: writer, node: node) { records in metrics.recordBatch(records) }
+        let failures = rotationFailureCount
+        self.committer = GroupCommitter(
+            writer: writer, node: node, onBatch: { records in metrics.recordBatch(records) },
+            onRotationFailure: { error in
+                metrics.rotationFailures.increment()
+                failures.count.withLock { $0 += 1 }
+                logger?.error("Store could not start a new segment; appends go on in the current one", metadata: ["error": "\(error)"])
+            }
+        )
     }
 
     /// Appends one record; returns once it is durable.
@@ -46,6 +55,10 @@ public final class FileStore: Sendable {
         guard !entries.isEmpty else { return [] }
         return try await committer.append(entries)
     }
+
+    /// Segment rotations that failed so far (appends went on in the current segment).
+    public var rotationFailures: Int { rotationFailureCount.count.withLock { $0 } }
+    private let rotationFailureCount = SharedCount()
 
     /// fsyncs issued by this node's writer so far.
     public var fsyncCount: Int { committer.fsyncCount }
@@ -115,10 +128,16 @@ struct StoreMetrics: Sendable {
     let appended = Counter(label: "vigil_store_records_appended_total")
     let fsyncs = Counter(label: "vigil_store_fsyncs_total")
     let batchSize = Recorder(label: "vigil_store_batch_records")
+    let rotationFailures = Counter(label: "vigil_store_rotation_failures_total")
 
     func recordBatch(_ records: Int) {
         appended.increment(by: records)
         fsyncs.increment()
         batchSize.record(records)
     }
+}
+
+/// A count shared with the committer thread's callbacks.
+final class SharedCount: Sendable {
+    let count = Mutex(0)
 }

@@ -171,3 +171,25 @@ import Testing
         }
     }
 }
+
+extension FileStoreTests {
+    /// The next segment's name is taken, so starting it fails after the record was made
+    /// durable: the append still succeeds (the record is there), later appends go on, and the
+    /// rotation is tried again.
+    @Test func aRotationThatFailsAfterTheFsyncDoesNotFailTheAppend() async throws {
+        let t = TemporaryStore()
+        let store = try FileStore(root: t.root, node: "n1", segmentBytes: 200)
+        let taken = t.root + "/n1/" + String(repeating: "0", count: 19) + "2.log"
+        #expect(FileManager.default.createFile(atPath: taken, contents: nil))
+        let first = try await store.append(.registration, timeMs: 1, payload: payload(1, size: 300))
+        #expect(first.sequence == 1)
+        #expect(store.rotationFailures == 1)
+        let second = try await store.append(.registration, timeMs: 2, payload: payload(2, size: 300))
+        #expect(second.sequence == 2)
+        _ = try await store.append(.registration, timeMs: 3, payload: payload(3, size: 300))
+        store.close()
+        let replay = try StoreReader(root: t.root).replay()
+        #expect(replay.records.map(\.sequence) == [1, 2, 3])
+        #expect(replay.damages.isEmpty)
+    }
+}

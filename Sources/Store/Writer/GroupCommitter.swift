@@ -20,11 +20,16 @@ final class GroupCommitter: @unchecked Sendable {
     private var thread: Thread?
     private let node: String
     private let onBatch: @Sendable (Int) -> Void
+    private let onRotationFailure: @Sendable (StoreError) -> Void
 
-    init(writer: SegmentWriter, node: String, onBatch: @escaping @Sendable (Int) -> Void = { _ in }) {
+    init(
+        writer: SegmentWriter, node: String, onBatch: @escaping @Sendable (Int) -> Void = { _ in },
+        onRotationFailure: @escaping @Sendable (StoreError) -> Void = { _ in }
+    ) {
         self.writer = writer
         self.node = node
         self.onBatch = onBatch
+        self.onRotationFailure = onRotationFailure
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "vigil-store-\(node)"
         self.thread = thread
@@ -101,8 +106,10 @@ final class GroupCommitter: @unchecked Sendable {
             do {
                 let records = batch.flatMap(\.records)
                 let last = batch[batch.count - 1]
+                let rotationFailuresBefore = writer.rotationFailures
                 var positions = try writer.write(records, following: last.firstSequence + UInt64(last.records.count))[...]
                 fsyncs.withLock { $0 += 1 }
+                if writer.rotationFailures > rotationFailuresBefore, let error = writer.lastRotationError { onRotationFailure(error) }
                 onBatch(records.count)
                 for pending in batch {
                     let mine = positions.prefix(pending.records.count)

@@ -13,6 +13,9 @@ final class SegmentWriter {
     private(set) var size: Int
     private(set) var nextSequence: UInt64
     private(set) var fsyncCount = 0
+    /// Rotations that failed (the records were durable; writing went on in the current segment).
+    private(set) var rotationFailures = 0
+    private(set) var lastRotationError: StoreError?
     private var fd: Int32
     /// What start-up repair did, for the log.
     private(set) var repairedTail: StoreDamage?
@@ -74,6 +77,8 @@ final class SegmentWriter {
     ///   segment if this write fills the current one).
     /// - Returns: the position of each record.
     func write(_ records: [[UInt8]], following: UInt64) throws(StoreError) -> [StorePosition] {
+        // A rotation that failed after an earlier write is tried again first.
+        if size >= segmentBytes { rotateIfPossible(first: following - UInt64(records.count)) }
         var batch: [UInt8] = []
         batch.reserveCapacity(records.reduce(0) { $0 + $1.count })
         var positions: [StorePosition] = []
@@ -95,8 +100,21 @@ final class SegmentWriter {
             throw error
         }
         size += batch.count
-        if size >= segmentBytes { try rotate(first: following) }
+        // The batch is durable: whatever happens to the rotation, the caller is told so.
+        if size >= segmentBytes { rotateIfPossible(first: following) }
         return positions
+    }
+
+    /// Starts the next segment; when that fails (the directory is full or read-only, a name is
+    /// taken), writing goes on in the current segment and the next write tries again.
+    private func rotateIfPossible(first: UInt64) {
+        do {
+            try rotate(first: first)
+            lastRotationError = nil
+        } catch {
+            rotationFailures += 1
+            lastRotationError = error
+        }
     }
 
     /// Closes the current segment and starts the next, named by the sequence it starts with.
