@@ -72,10 +72,11 @@ public final class FileStore: Sendable {
     }
 
     /// Writes a snapshot of the node's derived `state`, which covers every record before
-    /// `cursor`, and makes it the one a restart starts from.
+    /// `cursor`, and makes it the one a restart starts from. The segment is closed after it, so
+    /// everything before the snapshot can be deleted once every node's snapshot has passed it.
     @discardableResult
     public func writeSnapshot(state: [UInt8], cursor: StoreCursor, term: UInt64 = 0, timeMs: Int64) async throws -> StoreAppendResult {
-        let result = try await append(.snapshot, term: term, timeMs: timeMs, payload: cursor.encoded + state)
+        let result = try await committer.append([StoreEntry(.snapshot, term: term, timeMs: timeMs, payload: cursor.encoded + state)], rotateAfter: true)[0]
         try SnapshotIndex.write(result.position, directory: root + "/" + node)
         return result
     }
@@ -100,11 +101,12 @@ public final class FileStore: Sendable {
         return (snapshot?.state, replay.records.filter { $0.type != .snapshot }, replay.damages, replay.cursor)
     }
 
-    /// Retention: deletes this node's segments that every node's newest snapshot has moved past.
+    /// Retention: deletes this node's segments that every node's newest snapshot has moved past
+    /// and that were last written before `olderThanUnixMs` (history stays readable that long).
     /// Nothing is deleted while any node with files in the store has no snapshot.
     /// - Returns: the deleted files.
     @discardableResult
-    public func deleteCoveredSegments() throws(StoreError) -> [String] {
+    public func deleteCoveredSegments(olderThanUnixMs: Int64 = .max) throws(StoreError) -> [String] {
         var limit: StorePosition?
         for other in try reader.nodes() {
             guard let snapshot = try latestSnapshot(of: other), let position = snapshot.cursor.positions[node] else { return [] }
@@ -115,6 +117,7 @@ public final class FileStore: Sendable {
         var deleted: [String] = []
         for (i, segment) in segments.enumerated() where i + 1 < segments.count && segments[i + 1] <= limit.segment {
             let path = reader.path(node: node, segment: segment)
+            guard POSIXFile.modifiedUnixMs(path).map({ $0 < olderThanUnixMs }) ?? false else { continue }
             try POSIXFile.remove(path)
             deleted.append(path)
         }

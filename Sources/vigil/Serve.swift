@@ -90,9 +90,17 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         for damage in restored.damages { logger.warning("Store damage skipped", metadata: ["store.damage": "\(damage)"]) }
+        let snapshot = restored.snapshot.flatMap(NodeSnapshot.init(decoding:))
+        if restored.snapshot != nil, snapshot == nil {
+            FileHandle.standardError.write(Data("vigil: the store's snapshot of node \(node) cannot be read; move \(configuration.store.path)/\(node)/snapshot.idx aside to replay the full history\n".utf8))
+            throw ExitCode(1)
+        }
+        let generation: UInt64
         let gossip: GossipService<ContinuousClock>
         do {
-            let generation = try await NodeGeneration.claim(node: node, restored: restored.records, store: store, wallMs: WallClock.unixMs())
+            generation = try await NodeGeneration.claim(
+                node: node, restored: restored.records, atLeast: snapshot?.generation ?? 0, store: store, wallMs: WallClock.unixMs()
+            )
             let me = try configuration.node(node)
             var settings = GossipSettings()
             settings.interval = .milliseconds(Int64(configuration.gossip.intervalS * 1000))
@@ -116,7 +124,7 @@ struct Serve: AsyncParsableCommand {
             id: node, configuration: configuration, store: store, replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
             cluster: clusterView, logger: logger
         )
-        await coordinator.restore(restored.records.map(StoredRecord.init))
+        await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
         logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
         let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
         let nodeID = node
@@ -131,7 +139,7 @@ struct Serve: AsyncParsableCommand {
         let services: [(String, any Service)] = [
             ("gossip service", gossip),
             ("gossip event consumer", GossipEventConsumer(gossip: gossip, node: coordinator, logger: logger)),
-            ("store follower", StoreFollower(node: coordinator, reader: store.reader, cursor: restored.cursor, logger: logger)),
+            ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, logger: logger)),
             ("retention service", RetentionService(node: coordinator, logger: logger)),
             ("sweep service", SweepService(node: coordinator, membership: clusterView)),
             ("HTTP server", app),

@@ -9,22 +9,35 @@ import Store
 ///
 /// Each poll that reads every file to its end tells the node so; a new leader counts no strike
 /// before such a read has happened since it took over. A failed read is logged and retried.
+///
+/// Every `snapshotInterval` it also writes a snapshot of the node's state covering exactly what
+/// it has applied (the cursor of its last poll), and deletes this node's segments that every
+/// node's snapshot has passed and that are older than the retention: disk use and restart time
+/// follow the live state, not the history.
 public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     let node: CoordinatorNode
-    let reader: StoreReader
+    let store: FileStore
     let start: StoreCursor
+    let generation: UInt64
     let interval: Duration
+    let snapshotInterval: Duration
     let logger: Logger
     let clock: C
 
     /// - Parameters:
     ///   - cursor: where the node's restore stopped reading.
+    ///   - generation: this start's generation (kept in snapshots).
     ///   - interval: time between polls (the delay with which other nodes' facts show up here).
-    public init(node: CoordinatorNode, reader: StoreReader, cursor: StoreCursor, interval: Duration = .milliseconds(200), logger: Logger, clock: C = ContinuousClock()) {
+    public init(
+        node: CoordinatorNode, store: FileStore, cursor: StoreCursor, generation: UInt64, interval: Duration = .milliseconds(200),
+        logger: Logger, clock: C = ContinuousClock()
+    ) {
         self.node = node
-        self.reader = reader
+        self.store = store
         self.start = cursor
+        self.generation = generation
         self.interval = interval
+        self.snapshotInterval = .milliseconds(Int64(node.configuration.store.snapshotIntervalS * 1000))
         self.logger = logger
         self.clock = clock
     }
@@ -32,6 +45,8 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     public func run() async throws {
         var tail = StoreTail(cursor: start)
         var reported = Set<String>()
+        var nextSnapshot = clock.now.advanced(by: snapshotInterval)
+        let reader = store.reader
         while !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
@@ -49,8 +64,32 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
                 if !peers.isEmpty { logger.debug("Applied peers' store records", metadata: ["store.records": "\(peers.count)"]) }
             } catch {
                 logger.warning("Could not read peers' store files; retrying", metadata: ["error": "\(error)"])
+                continue
+            }
+            if clock.now >= nextSnapshot, await snapshot(cursor: tail.cursor) {
+                nextSnapshot = clock.now.advanced(by: snapshotInterval)
             }
         }
+    }
+}
+
+extension StoreFollower {
+    /// Writes a snapshot covering `cursor` and deletes what every node's snapshot has passed.
+    /// Returns `false` when the node had a write in flight (it is tried again after the next poll).
+    func snapshot(cursor: StoreCursor) async -> Bool {
+        guard let state = node.read({ $0.snapshot(generation: generation) }) else { return false }
+        let wall = node.now().wall
+        do {
+            try await store.writeSnapshot(state: state.encoded, cursor: cursor, timeMs: wall.ms)
+            let retentionMs = Int64(node.configuration.executions.retentionS * 1000)
+            let deleted = try store.deleteCoveredSegments(olderThanUnixMs: wall.ms - retentionMs)
+            logger.info("Store snapshot written", metadata: [
+                "store.executions": "\(state.facts.count)", "store.segments_deleted": "\(deleted.count)",
+            ])
+        } catch {
+            logger.warning("Could not write a store snapshot or delete old segments; retrying next interval", metadata: ["error": "\(error)"])
+        }
+        return true
     }
 }
 

@@ -160,9 +160,10 @@ public enum ConfigurationLoader {
             var config = VigilConfiguration(cluster: cluster, nodes: nodes)
             if let s = try object(o["store"], "store") {
                 let r = Reader(path: key("store"))
-                try r.checkKeys(s, allowed: ["path", "segment_bytes"])
+                try r.checkKeys(s, allowed: ["path", "segment_bytes", "snapshot_interval_s"])
                 if let p = try r.string(s["path"], "path") { config.store.path = p }
                 if let b = try r.integer(s["segment_bytes"], "segment_bytes", in: 4096...(1 << 30)) { config.store.segmentBytes = b }
+                if let v = try r.number(s["snapshot_interval_s"], "snapshot_interval_s") { config.store.snapshotIntervalS = v }
             }
             if let e = try object(o["executions"], "executions") {
                 let r = Reader(path: key("executions"))

@@ -61,10 +61,15 @@ public struct StoreSettings: Sendable, Equatable {
     public var path: String
     /// Size at which a segment file is closed and a new one started.
     public var segmentBytes: Int
+    /// How often the node writes a snapshot of its state (a restart starts from the newest; a
+    /// segment every node's snapshot has passed, and older than the retention, is deleted).
+    /// Default 300 s.
+    public var snapshotIntervalS: Double
 
-    public init(path: String = "data/store", segmentBytes: Int = 64 << 20) {
+    public init(path: String = "data/store", segmentBytes: Int = 64 << 20, snapshotIntervalS: Double = 300) {
         self.path = path
         self.segmentBytes = segmentBytes
+        self.snapshotIntervalS = snapshotIntervalS
     }
 }
 

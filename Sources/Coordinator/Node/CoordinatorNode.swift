@@ -254,10 +254,14 @@ public final class CoordinatorNode: Sendable {
         await perform(actions)
     }
 
-    /// Start-up: rebuilds the view from every node's durable records (before serving).
-    public func restore(_ records: [StoredRecord]) async {
+    /// Start-up: rebuilds the view from this node's newest snapshot (if any) and every node's
+    /// durable records after it (before serving).
+    public func restore(_ records: [StoredRecord], from snapshot: NodeSnapshot? = nil) async {
         let now = clocks.now()
-        let actions = state.withLock { $0.core.restore(records, now: now) }
+        let actions = state.withLock { state in
+            if let snapshot { return state.core.restore(snapshot, then: records, now: now) }
+            return state.core.restore(records, now: now)
+        }
         await perform(actions)
     }
 

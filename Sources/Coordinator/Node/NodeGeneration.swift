@@ -8,8 +8,10 @@ public enum NodeGeneration {
     /// Takes the next generation for `node`, given what the store held at start-up, and
     /// appends it.
     /// - Throws: ``StoreUnavailable`` when the store refuses the write.
-    public static func claim(node: String, restored records: [StoreRecord], store: FileStore, wallMs: Int64) async throws(StoreUnavailable) -> UInt64 {
-        var highest: UInt64 = 0
+    /// - Parameter atLeast: the generation a snapshot recorded (its generation records may be
+    ///   gone with deleted segments).
+    public static func claim(node: String, restored records: [StoreRecord], atLeast: UInt64 = 0, store: FileStore, wallMs: Int64) async throws(StoreUnavailable) -> UInt64 {
+        var highest = atLeast
         for record in records where record.type == .generation && record.node == node {
             var reader = ByteReader(record.payload[...])
             if let generation = reader.readVarint() { highest = max(highest, generation) }

@@ -11,6 +11,8 @@ final class GroupCommitter: @unchecked Sendable {
         var records: [[UInt8]]
         var continuation: CheckedContinuation<[StoreAppendResult], any Error>
         var firstSequence: UInt64
+        /// Start a new segment after this batch (snapshots: older segments become deletable).
+        var rotateAfter = false
     }
 
     private let writer: SegmentWriter
@@ -37,7 +39,7 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     /// Appends records (written contiguously, in order); returns once they are durable.
-    func append(_ entries: [StoreEntry]) async throws -> [StoreAppendResult] {
+    func append(_ entries: [StoreEntry], rotateAfter: Bool = false) async throws -> [StoreAppendResult] {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -60,7 +62,7 @@ final class GroupCommitter: @unchecked Sendable {
                 return
             }
             for _ in entries { _ = writer.takeSequence() }
-            queue.append(Pending(records: framed, continuation: continuation, firstSequence: first))
+            queue.append(Pending(records: framed, continuation: continuation, firstSequence: first, rotateAfter: rotateAfter))
             condition.signal()
         }
     }
@@ -107,7 +109,9 @@ final class GroupCommitter: @unchecked Sendable {
                 let records = batch.flatMap(\.records)
                 let last = batch[batch.count - 1]
                 let rotationFailuresBefore = writer.rotationFailures
-                var positions = try writer.write(records, following: last.firstSequence + UInt64(last.records.count))[...]
+                let following = last.firstSequence + UInt64(last.records.count)
+                var positions = try writer.write(records, following: following)[...]
+                if batch.contains(where: \.rotateAfter), writer.size > 0 { writer.rotateIfPossible(first: following) }
                 fsyncs.withLock { $0 += 1 }
                 if writer.rotationFailures > rotationFailuresBefore, let error = writer.lastRotationError { onRotationFailure(error) }
                 onBatch(records.count)

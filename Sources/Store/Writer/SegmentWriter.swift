@@ -107,7 +107,7 @@ final class SegmentWriter {
 
     /// Starts the next segment; when that fails (the directory is full or read-only, a name is
     /// taken), writing goes on in the current segment and the next write tries again.
-    private func rotateIfPossible(first: UInt64) {
+    func rotateIfPossible(first: UInt64) {
         do {
             try rotate(first: first)
             lastRotationError = nil
