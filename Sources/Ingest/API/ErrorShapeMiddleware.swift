@@ -1,12 +1,14 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import Synchronization
 
 /// Turns every error leaving a handler into the seed's error shape, so clients never see
 /// Hummingbird's default bodies or a bare 500:
 /// - a router miss on a known path with another method becomes `405` with `Allow`;
 /// - an oversized body becomes `413` naming the limit;
+/// - a body whose HTTP framing breaks while it is read becomes `400`;
 /// - anything unexpected is logged and answered `500` in the same shape (a bug, never input).
 struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
@@ -20,6 +22,10 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             return try translate(error.status, request: request).response(from: request, context: context)
+        } catch let error as HTTPParserError {
+            // The body's framing broke while it was read (e.g. a bad chunk size): the client's fault.
+            return try APIError(.badRequest, "Malformed HTTP request: \(MalformedRequestHandler.describe(error))", headers: [.connection: "close"])
+                .response(from: request, context: context)
         } catch {
             logger.error("Unhandled error in request", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
             return try APIError(.internalServerError, "Internal error; the node logged the details").response(from: request, context: context)

@@ -22,6 +22,7 @@ struct IngestHTTP1Channel: HTTPChannelHandler {
                 withErrorHandling: false,
                 withOutboundHeaderValidation: false
             )
+            try channel.pipeline.syncOperations.addHandler(MalformedRequestHandler())
             try channel.pipeline.syncOperations.addHandler(HeartbeatFastPath(ctx: ctx))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
