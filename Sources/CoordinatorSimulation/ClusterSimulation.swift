@@ -275,7 +275,8 @@ public struct ClusterSimulation {
         var alive = GossipReplicaBridge.alive(node.gossip.membership.sortedMembers, me: node.id, configured: Set(ids))
         if let blind = settings.blindness, blind.window.contains(now), blind.node == i { alive.remove(ids[blind.blindTo]) }
         let synced = node.gossip.replica.versionLag().values.allSatisfy { $0 == 0 }
-        let actions = node.core.tick(now: node.now(now), alive: alive, synced: synced)
+        var actions = node.core.tick(now: node.now(now), alive: alive, synced: synced)
+        while node.core.sweepPending { actions += node.core.continueSweep(now: node.now(now)) }
         perform(actions, by: i)
         let leaders = nodes.filter { $0.up && $0.core.duty.election.leader == $0.id }
         if leaders.count > 1 { report.dualLeadershipTicks += 1 }

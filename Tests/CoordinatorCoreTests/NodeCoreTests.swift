@@ -242,3 +242,57 @@ extension NodeCoreTests {
         #expect(original.snapshot(generation: 7) == nil)
     }
 }
+
+extension NodeCoreTests {
+    /// A sweep of a large table runs in chunks (the shell takes the lock once per chunk): a
+    /// heartbeat that arrives between chunks clears its execution, the others are judged as of
+    /// the sweep's start, and expiry waits for the sweep to finish.
+    @Test func aSweepInChunksLetsHeartbeatsInBetween() {
+        var settings = NodeCore.Settings(me: "n1", configured: ["n1"], rule: SweepRule(heartbeatTimeoutMs: 300_000, checkIntervalMs: 120_000, maxStrikes: 3), started: 1_700_000_000_000)
+        settings.sweepChunk = 10
+        var core = NodeCore(settings: settings)
+        var offset = 0
+        let ids = (0..<100).map { ExecutionID(high: 50, low: UInt64($0)) }
+        for execution in ids {
+            persistAll([core.receive(Heartbeat(executionID: execution, containerID: "c", clientTimestamp: 1), now: at(0))].compactMap {
+                if case .write(let ticket, let write) = $0 { .write(ticket, write) } else { nil }
+            }, in: &core, at: at(0), offset: &offset)
+        }
+        // The leader's claim, then the first sweep (nothing silent yet).
+        persistAll(core.tick(now: at(1_000), alive: ["n1"], synced: true), in: &core, at: at(1_000), offset: &offset)
+        while core.sweepPending { _ = core.continueSweep(now: at(1_000)) }
+        // 60 heartbeat again; 40 go silent past the timeout (below the mass-failure share).
+        for execution in ids[40...] { _ = core.receive(Heartbeat(executionID: execution, containerID: "c", clientTimestamp: 2), now: at(300_000)) }
+        var actions = core.tick(now: at(302_000), alive: ["n1"], synced: true)
+        #expect(core.sweepPending)
+        // Between chunks one silent execution heartbeats: it is not struck.
+        _ = core.receive(Heartbeat(executionID: ids[0], containerID: "c", clientTimestamp: 3), now: at(302_001))
+        var chunks = 1
+        while core.sweepPending {
+            #expect(core.expire(now: at(302_002)).isEmpty)
+            actions += core.continueSweep(now: at(302_002))
+            chunks += 1
+            check(core)
+        }
+        #expect(chunks == 10)
+        let struck = actions.compactMap { if case .report(.struck(let id, _)) = $0 { id } else { nil } }
+        #expect(Set(struck) == Set(ids[1..<40]))
+        #expect(core.table[ids[0]]?.strikes == 0 && core.table[ids[1]]?.strikes == 1)
+    }
+
+    @Test func aPageScannedInChunksEqualsAWholeScan() {
+        var table = ExecutionTable()
+        for i in (0..<1_000).shuffled() {
+            _ = table.apply(Heartbeat(executionID: ExecutionID(high: 0, low: UInt64(i)), containerID: "c", clientTimestamp: 1), nowMs: 0)
+        }
+        for after in [nil, ExecutionID(high: 0, low: 500)] {
+            let whole = table.page(status: nil, after: after, limit: 37)
+            var page = PageScan(status: nil, after: after, limit: 37)
+            for start in stride(from: 0, to: 1_000, by: 64) { table.scan(&page, slots: start..<(start + 64)) }
+            // A record seen twice (moved between chunks) is counted once.
+            table.scan(&page, slots: 0..<64)
+            #expect(page.result.records.map(\.id) == whole.records.map(\.id))
+            #expect(page.result.next == whole.next)
+        }
+    }
+}

@@ -287,8 +287,13 @@ public final class CoordinatorNode: Sendable {
     public func tick(alive: Set<String>, synced: Bool) async {
         let now = clocks.now()
         let started = ContinuousClock.now
-        let (actions, status) = state.withLock { state in (state.core.tick(now: now, alive: alive, synced: synced), state.core.status) }
+        var (actions, status, pending) = state.withLock { state in (state.core.tick(now: now, alive: alive, synced: synced), state.core.status, state.core.sweepPending) }
         metrics.leading.record(status.leader == id ? 1 : 0)
+        // A large table is swept in chunks, one lock each, so heartbeats get in between.
+        while pending {
+            await Task.yield()
+            (actions, pending) = state.withLock { state in (actions + state.core.continueSweep(now: now), state.core.sweepPending) }
+        }
         if actions.contains(where: { if case .report(.swept) = $0 { true } else { false } }) {
             metrics.duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         }

@@ -11,9 +11,20 @@ public struct ExecutionView: Sendable {
     /// Strike times of a running execution (Unix ms).
     public func strikeTimes(_ id: ExecutionID) -> [Int64] { node.read { $0.table.strikeTimes(id) } }
 
-    /// One page ordered by id; see ``ExecutionTable/page(status:after:limit:)``.
-    public func page(status: ExecutionStatus?, after: ExecutionID?, limit: Int) -> (records: [ExecutionRecord], next: ExecutionID?) {
-        node.read { $0.table.page(status: status, after: after, limit: limit) }
+    /// One page ordered by id; see ``ExecutionTable/page(status:after:limit:)``. A large table
+    /// is scanned in chunks of `chunk` records, one short lock each, so ingest is never held up
+    /// by a query.
+    public func page(status: ExecutionStatus?, after: ExecutionID?, limit: Int, chunk: Int = 65_536) -> (records: [ExecutionRecord], next: ExecutionID?) {
+        var page = PageScan(status: status, after: after, limit: limit)
+        var start = 0
+        while true {
+            let more = node.read { core -> Bool in
+                core.table.scan(&page, slots: start..<(start + chunk))
+                return start + chunk < core.table.count
+            }
+            guard more else { return page.result }
+            start += chunk
+        }
     }
 
     /// Executions the sweep marked FAILED, newest first.

@@ -253,6 +253,14 @@ public struct ExecutionTable: Sendable {
         }
     }
 
+    /// Sets a running execution's strike count and strike times (the sweep's judgement).
+    mutating func setStrikes(of id: ExecutionID, to strikes: UInt8, history: [Int64]) {
+        guard var record = records[id] else { return }
+        record.strikes = strikes
+        records[id] = record
+        strikeHistory[id] = history
+    }
+
     /// Undoes a failure mark the fence voided (a superseded leader wrote it): the execution is
     /// running again, with the heartbeat it had, and the current leader judges it afresh.
     /// Returns whether anything changed.
@@ -288,25 +296,15 @@ public struct ExecutionTable: Sendable {
     ///   - limit: page size (at least 1).
     /// - Returns: the page and the cursor for the next page (`nil` on the last page).
     public func page(status: ExecutionStatus?, after: ExecutionID?, limit: Int) -> (records: [ExecutionRecord], next: ExecutionID?) {
-        let limit = max(1, limit)
-        // Keep the `limit + 1` smallest matching ids: O(n log limit), no full sort.
-        var best: [ExecutionRecord] = []
-        best.reserveCapacity(limit + 1)
-        for record in records.values {
-            if let status, record.status != status { continue }
-            if let after, !(after < record.id) { continue }
-            if best.count == limit + 1 {
-                guard record.id < best[limit].id else { continue }
-                best.removeLast()
-            }
-            let position = best.partitioningIndex { record.id < $0.id }
-            best.insert(record, at: position)
-        }
-        if best.count > limit {
-            best.removeLast()
-            return (best, best.last?.id)
-        }
-        return (best, nil)
+        var page = PageScan(status: status, after: after, limit: limit)
+        scan(&page, slots: 0..<records.count)
+        return page.result
+    }
+
+    /// Scans some slots of the packed records into a page under construction; a node scans a
+    /// large table in chunks, letting heartbeats in between.
+    public func scan(_ page: inout PageScan, slots: Range<Int>) {
+        for record in records.values[slots.clamped(to: records.values.indices)] { page.consider(record) }
     }
 
     /// Every record (for snapshots and tests); unordered.
@@ -336,6 +334,44 @@ public struct ExecutionTable: Sendable {
             if record.status.isTerminal != (record.terminal != nil) { return false }
         }
         return recount == counts
+    }
+}
+
+/// A page of executions ordered by id being built from a scan of the table: keeps the
+/// `limit + 1` smallest matching ids, O(n log limit), no full sort.
+public struct PageScan: Sendable {
+    public let status: ExecutionStatus?
+    public let after: ExecutionID?
+    public let limit: Int
+    private var best: [ExecutionRecord] = []
+
+    public init(status: ExecutionStatus?, after: ExecutionID?, limit: Int) {
+        self.status = status
+        self.after = after
+        self.limit = max(1, limit)
+        best.reserveCapacity(self.limit + 1)
+    }
+
+    mutating func consider(_ record: ExecutionRecord) {
+        if let status, record.status != status { return }
+        if let after, !(after < record.id) { return }
+        if best.count == limit + 1 {
+            guard record.id < best[limit].id else { return }
+        }
+        let position = best.partitioningIndex { record.id <= $0.id }
+        if position < best.count, best[position].id == record.id {
+            best[position] = record  // seen twice (it moved between chunks): keep the newer copy
+            return
+        }
+        if best.count == limit + 1 { best.removeLast() }
+        best.insert(record, at: position)
+    }
+
+    /// The page and the cursor for the next one (`nil` on the last page).
+    public var result: (records: [ExecutionRecord], next: ExecutionID?) {
+        guard best.count > limit else { return (best, nil) }
+        let page = Array(best.prefix(limit))
+        return (page, page.last?.id)
     }
 }
 

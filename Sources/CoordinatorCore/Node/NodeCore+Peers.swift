@@ -103,7 +103,9 @@ extension NodeCore {
 
     /// Forgets finished executions older than the retention (and their replicated entries).
     public mutating func expire(now: NodeNow) -> [NodeAction] {
-        table.expireFinished(olderThan: settings.retentionMs, nowMs: now.wall.ms).map(NodeAction.forget)
+        // Expiry moves records between slots; a sweep under way surveys by slot. Wait for it.
+        guard sweep == nil else { return [] }
+        return table.expireFinished(olderThan: settings.retentionMs, nowMs: now.wall.ms).map(NodeAction.forget)
     }
 
     // MARK: Queries

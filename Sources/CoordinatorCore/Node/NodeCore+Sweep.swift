@@ -16,7 +16,7 @@ extension NodeCore {
         )
         let wasLeading = duty.election.leader == me
         let previousTerm = duty.election.term
-        let result = duty.check(input, table: &table, reserved: writes.executions)
+        let result = duty.decide(input)
         switch result.change {
         case .becameLeader(let term):
             let claim = TermClaim(term: term, node: me, cut: ledger.readCut)
@@ -45,8 +45,33 @@ extension NodeCore {
         status.term = result.term
         status.quorum = result.quorum
         status.sweeping = result.sweeping
-        guard let outcome = result.outcome else { return actions }
-        return actions + carryOut(outcome, term: result.term, now: now)
+        if !result.sweeping { sweep = nil }  // a sweep under way is abandoned with the leadership
+        if result.sweepDue {
+            sweep = SweepProgress(term: result.term, alive: alive, started: now)
+            actions += continueSweep(now: now)
+        }
+        return actions
+    }
+
+    /// A sweep is under way: the shell calls ``continueSweep(now:)`` until it is done,
+    /// taking the lock once per chunk, so heartbeats get in between.
+    public var sweepPending: Bool { sweep != nil }
+
+    /// Surveys the next ``Settings/sweepChunk`` records of the sweep under way; after the last chunk, judges
+    /// (strikes, marks, the guard) and returns the writes and reports.
+    public mutating func continueSweep(now: NodeNow) -> [NodeAction] {
+        guard var progress = sweep else { return [] }
+        let end = min(table.count, progress.next + settings.sweepChunk)
+        duty.sweeper.survey(table, slots: progress.next..<end, now: progress.started.judge, wall: progress.started.wall, skip: writes.executions, into: &progress.survey)
+        progress.next = end
+        guard end >= table.count else {
+            sweep = progress
+            return []
+        }
+        sweep = nil
+        let alive = progress.alive
+        let outcome = duty.sweeper.judge(&table, progress.survey, now: progress.started.judge, wall: progress.started.wall) { alive.contains($0) }
+        return carryOut(outcome, term: progress.term, now: progress.started)
     }
 
     /// Turns one sweep's decisions into writes and reports.
@@ -98,3 +123,4 @@ extension NodeCore {
         return actions
     }
 }
+

@@ -31,6 +31,8 @@ public struct NodeCore: Sendable {
         public var gossipValueBytes: Int?
         /// How long finished executions stay in memory.
         public var retentionMs: Int64
+        /// Records surveyed per chunk of a sweep (the shell takes the lock once per chunk).
+        public var sweepChunk = 65_536
 
         public init(
             me: String, configured: [String], rule: SweepRule = SweepRule(), timestamps: TimestampFormatter = .utc,
@@ -68,6 +70,8 @@ public struct NodeCore: Sendable {
     /// Terms this node gave up whose release is not yet durable.
     var releasesToWrite: Set<UInt64> = []
     var releaseWrites: Set<UInt64> = []
+    /// The sweep under way, surveyed chunk by chunk.
+    var sweep: SweepProgress?
     /// Failure marks applied, by who wrote them where in which term: a claim read later may
     /// void them (the fence). Only the newest terms are kept.
     var appliedMarks: [UInt64: [(id: ExecutionID, writer: String, position: LogPosition)]] = [:]
@@ -253,6 +257,16 @@ public struct NodeCore: Sendable {
         if status.sweeping && duty.election.leader != me { return "sweeping without leading" }
         return nil
     }
+}
+
+/// A sweep under way: what it has surveyed so far, and for which leadership and moment.
+struct SweepProgress: Sendable {
+    var term: UInt64
+    var alive: Set<String>
+    /// The sweep judges as of this moment, whatever chunk it is in.
+    var started: NodeNow
+    var next = 0
+    var survey = SweepSurvey()
 }
 
 extension NodeCore {

@@ -60,12 +60,24 @@ public struct SweepDuty: Sendable {
         public var quorum: Bool
         /// This node leads, has caught up, and sweeping is not paused.
         public var sweeping: Bool
+        /// A sweep is due now (``decide(_:)``); ``check(_:table:reserved:)`` has then run it.
+        public var sweepDue = false
         /// The sweep's decisions, when this node swept.
         public var outcome: SweepOutcome?
     }
 
-    /// One check at `input.nowMs`. Strike counts change in `table`; marks come back in the outcome.
+    /// One check at `input.now`: leadership, then (when due) a whole sweep. Strike counts
+    /// change in `table`; marks come back in the outcome.
     public mutating func check(_ input: Input, table: inout ExecutionTable, reserved: Set<ExecutionID> = []) -> Result {
+        var result = decide(input)
+        guard result.sweepDue else { return result }
+        result.outcome = sweeper.sweep(&table, now: input.now, wall: input.wall, skip: reserved) { input.alive.contains($0) }
+        return result
+    }
+
+    /// Leadership at `input.now`, and whether a sweep is due now (at most once per check
+    /// interval); the caller then sweeps, whole or in chunks (``Sweeper/survey(_:slots:now:wall:skip:into:)``).
+    public mutating func decide(_ input: Input) -> Result {
         let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, activeClaim: input.activeClaim, now: input.now)
         if change != .none { lastSweep = nil }
         if let synced = input.syncedAt { election.markCaughtUp(at: synced) }
@@ -77,7 +89,7 @@ public struct SweepDuty: Sendable {
         guard result.sweeping else { return result }
         if let last = lastSweep, input.now - last < sweeper.rule.checkIntervalMs { return result }
         lastSweep = input.now
-        result.outcome = sweeper.sweep(&table, now: input.now, wall: input.wall, skip: reserved) { input.alive.contains($0) }
+        result.sweepDue = true
         return result
     }
 }

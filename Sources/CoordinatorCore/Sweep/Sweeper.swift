@@ -20,9 +20,10 @@ public struct Sweeper: Sendable {
         self.rule = rule
     }
 
-    /// One check: strikes, recoveries and marks decided at judge time `nowMs` and wall time
-    /// `wallMs`. Strike counts are updated in `table`; marks are returned (the node makes each
-    /// durable and applies it).
+    /// One check: strikes, recoveries and marks decided at judge time `now` and wall time
+    /// `wall`. Strike counts are updated in `table`; marks are returned (the node makes each
+    /// durable and applies it). The same as ``survey(_:slots:now:wall:skip:into:)`` over the
+    /// whole table followed by ``judge(_:_:now:wall:originAlive:)``.
     /// - Parameters:
     ///   - reserved: executions not to judge now (an outcome is being written).
     ///   - originAlive: whether a coordinator is alive; used by the mass-failure guard.
@@ -30,36 +31,58 @@ public struct Sweeper: Sendable {
         _ table: inout ExecutionTable, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [],
         originAlive: (String) -> Bool = { _ in true }
     ) -> SweepOutcome {
-        var outcome = SweepOutcome(processed: 0)
-        var stale: [Int] = []
-        var lost: [Int] = []
+        var survey = SweepSurvey()
+        self.survey(table, slots: 0..<table.records.count, now: now, wall: wall, skip: reserved, into: &survey)
+        return judge(&table, survey, now: now, wall: wall, originAlive: originAlive)
+    }
+
+    /// The read-only part of a sweep over some slots of the packed records: counts the running
+    /// executions and notes the silent ones. A node surveys a large table in chunks, letting
+    /// heartbeats in between (they take the same lock).
+    public func survey(
+        _ table: ExecutionTable, slots: Range<Int>, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [], into survey: inout SweepSurvey
+    ) {
         let minimumSpacingMs = rule.checkIntervalMs - min(rule.checkIntervalMs / 10, 1_000)
         let timeoutMs = rule.heartbeatTimeoutMs
         let history = table.strikeHistory
         // One pass over the packed records, reading fields in place (no record copies): this
         // is the whole cost of a sweep of a million running executions.
         table.records.values.withUnsafeBufferPointer { records in
-            for slot in records.indices where records[slot].status == .running {
+            for slot in slots.clamped(to: records.indices) where records[slot].status == .running {
                 // A record with strikes still holds the heartbeat a leader judged stale (a fresh
                 // one clears them), so it stays stale even if this judge saw it only recently —
                 // e.g. a node that restarted and took over continues the count.
                 let strikes = records[slot].strikes
                 if strikes == 0 && now - records[slot].seen <= timeoutMs {
-                    outcome.processed += 1
+                    survey.processed += 1
                     continue
                 }
                 let id = records[slot].id
                 if !reserved.isEmpty && reserved.contains(id) { continue }
-                outcome.processed += 1
+                survey.processed += 1
                 if records[slot].heartbeatCount == 0 && strikes == 0 {
-                    lost.append(slot)
+                    survey.lost.append(id)
                 } else if strikes > 0, let last = history[id]?.last, wall.ms - last < minimumSpacingMs {
                     continue  // struck less than an interval ago (by this or the previous leader)
                 } else {
-                    stale.append(slot)
+                    survey.stale.append(id)
                 }
             }
         }
+    }
+
+    /// The deciding part of a sweep: the mass-failure guard, then strikes and marks for what the
+    /// survey found silent and is still silent now (a heartbeat between chunks clears it).
+    public func judge(
+        _ table: inout ExecutionTable, _ survey: SweepSurvey, now: JudgeTime, wall: WallTime, originAlive: (String) -> Bool = { _ in true }
+    ) -> SweepOutcome {
+        var outcome = SweepOutcome(processed: survey.processed)
+        func stillSilent(_ id: ExecutionID) -> ExecutionRecord? {
+            guard let record = table[id], record.status == .running else { return nil }
+            return record.strikes == 0 && now - record.seen <= rule.heartbeatTimeoutMs ? nil : record
+        }
+        let lost = survey.lost.compactMap { stillSilent($0).flatMap { $0.heartbeatCount == 0 && $0.strikes == 0 ? $0 : nil } }
+        let stale = survey.stale.compactMap(stillSilent)
         // Mass-failure guard: too many silent at once, or all silent ones behind one dead coordinator.
         let silent = stale.count + lost.count
         if outcome.processed >= rule.massFailureMinimum, Double(silent) > rule.massFailureShare * Double(outcome.processed) {
@@ -67,7 +90,7 @@ public struct Sweeper: Sendable {
             return outcome
         }
         if silent >= 2 {
-            let origins = Set((stale + lost).map { table.records.values[$0].origin })
+            let origins = Set((stale + lost).map(\.origin))
             if origins.count == 1, let origin = origins.first, origin != 0 {
                 let name = table.originNames[Int(origin)]
                 if !originAlive(name) {
@@ -76,16 +99,15 @@ public struct Sweeper: Sendable {
                 }
             }
         }
-        for slot in lost {
-            outcome.marked.append(SweepMark(executionID: table.records.values[slot].id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: []))
+        for record in lost {
+            outcome.marked.append(SweepMark(executionID: record.id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: []))
         }
-        for slot in stale {
-            let record = table.records.values[slot]
+        for var record in stale {
             let strikes = Int(record.strikes) + 1
             var times = table.strikeHistory[record.id] ?? []
             times.append(wall.ms)
-            table.records.values[slot].strikes = UInt8(clamping: strikes)
-            table.strikeHistory[record.id] = times
+            record.strikes = UInt8(clamping: strikes)
+            table.setStrikes(of: record.id, to: record.strikes, history: times)
             if strikes >= rule.maxStrikes {
                 outcome.marked.append(SweepMark(executionID: record.id, rule: .stale, strikes: strikes, strikeTimesMs: times))
             } else {
@@ -96,6 +118,18 @@ public struct Sweeper: Sendable {
         outcome.struck.sort { $0.executionID < $1.executionID }
         return outcome
     }
+}
+
+/// What the read-only part of a sweep found so far.
+public struct SweepSurvey: Sendable, Equatable {
+    /// Running executions examined.
+    public var processed = 0
+    /// Silent: a heartbeat older than the timeout, or strikes already counted.
+    public var stale: [ExecutionID] = []
+    /// Registered, never heartbeated, past the timeout.
+    public var lost: [ExecutionID] = []
+
+    public init() {}
 }
 
 /// What one sweep decided.
