@@ -42,7 +42,7 @@ enum ClusterMemoryBenchmark {
                     _ = replica.write(key: key, value: publication.value, stamp: publication.stampMs, now: now)
                 }
             } else {
-                _ = core.merge(remote: entry, id: id, origin: peers[origin - 1].id, stampMs: stamp, now: NodeNow(wall: WallTime(ms: stamp), judge: 0))
+                _ = core.merge(remoteValue: value, id: id, origin: peers[origin - 1].id, stampMs: stamp, now: NodeNow(wall: WallTime(ms: stamp), judge: 0))
                 let p = origin - 1
                 pending[p].append(DeltaEntry(key: key, value: VersionedValue(version: versions[p] + UInt64(pending[p].count) + 1, stamp: stamp, value: value)))
                 if pending[p].count == 1_000 { flush(p) }

@@ -12,8 +12,10 @@ public enum GossipReplicaBridge {
         switch change {
         case .updated(let origin, let key, let stored):
             guard origin.id != core.me, let bytes = stored.value else { return ([], true) }
-            guard let entry = HeartbeatEntry(decoding: bytes, stampMs: stored.stamp) else { return ([], false) }
-            return (core.merge(remote: entry, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp, now: now), true)
+            guard let actions = core.merge(remoteValue: bytes, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp, now: now) else {
+                return ([], false)
+            }
+            return (actions, true)
         case .originCleared(let origin):
             return (core.adoptOrphans(of: origin.id), true)
         }

@@ -4,8 +4,11 @@ import VigilCodec
 /// What one node knows about one execution. Kept small (64 bytes inline plus one blob): a
 /// million of these must fit in a few hundred megabytes (see `scripts/bench-ingest`).
 ///
-/// The container id and progress share one byte blob (`details`), and optional times use a
-/// sentinel, so the struct stays at 64 bytes and a heartbeat costs at most one allocation.
+/// The blob (`details`) is the newest heartbeat in its gossip form (``HeartbeatEntry``'s
+/// encoding: status, registration, client time, container id, compact progress). The gossip
+/// replica holds the same value, so the two share one buffer (Swift arrays are copy-on-write):
+/// a node keeps one copy of an execution's container and progress, not two. Optional times use
+/// a sentinel; a heartbeat costs at most one allocation.
 public struct ExecutionRecord: Sendable, Equatable {
     public var id: ExecutionID
     public var status: ExecutionStatus
@@ -19,12 +22,12 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// When the execution was registered (explicitly, or by its first heartbeat), Unix ms.
     public var registeredAtMs: Int64
     /// When *this* node first saw the newest heartbeat (or learned of the execution), on its
-    /// own monotonic clock in ms (``CoordinatorNode/judgeMs()``). The sweep measures age from
-    /// here, so neither container clocks nor coordinator clock skew change a decision.
+    /// own monotonic judge clock. The sweep measures age from here, so neither container clocks
+    /// nor coordinator clock skew change a decision.
     public var seen: JudgeTime = 0
     private var lastHeartbeatRaw: Int64 = .min
-    private var clientTimestampRaw: Int64 = .min
-    /// Container id (varint length + UTF-8) followed by the compact progress, if any.
+    /// The newest heartbeat as a ``HeartbeatEntry`` encoding stamped `lastHeartbeatRaw` (or, with
+    /// no heartbeat yet, the registration); empty when there is nothing to hold.
     private var details: [UInt8] = []
     /// Set once the execution is terminal.
     public var terminal: TerminalInfo?
@@ -38,7 +41,7 @@ public struct ExecutionRecord: Sendable, Equatable {
         self.heartbeatCount = 0
         self.registeredAtMs = registeredAtMs
         self.terminal = nil
-        self.containerID = containerID
+        if !containerID.isEmpty { setHeartbeat(clientTimestamp: nil, container: Array(containerID.utf8), progress: []) }
     }
 
     /// Server receive time of the newest heartbeat, Unix ms; `nil` when it never heartbeated.
@@ -47,73 +50,86 @@ public struct ExecutionRecord: Sendable, Equatable {
         set { lastHeartbeatRaw = newValue ?? .min }
     }
 
+    /// The stamp the blob is encoded against.
+    private var stampMs: Int64 { lastHeartbeatRaw == .min ? registeredAtMs : lastHeartbeatRaw }
+
     /// The client's own `timestamp` (Unix s) on the newest heartbeat.
-    public var clientTimestamp: Int64? {
-        get { clientTimestampRaw == .min ? nil : clientTimestampRaw }
-        set { clientTimestampRaw = newValue ?? .min }
-    }
+    public var clientTimestamp: Int64? { layout?.clientTimestamp }
 
     /// The container that sent the newest heartbeat (its HOSTNAME in the seeds).
     public var containerID: String {
-        get {
-            let (start, end) = containerRange
-            return String(decoding: details[start..<end], as: UTF8.self)
-        }
-        set {
-            guard !hasContainer(newValue) else { return }
-            setDetails(container: Array(newValue.utf8), progress: progressBytes)
-        }
+        guard let layout else { return "" }
+        return String(decoding: details[layout.container], as: UTF8.self)
     }
 
     public var progress: Progress? {
-        get {
-            let bytes = progressBytes
-            return bytes.isEmpty ? nil : Progress(trustedCompact: Array(bytes))
-        }
-        set {
-            let (start, end) = containerRange
-            setDetails(container: details[start..<end], progress: newValue?.compact[...] ?? [])
-        }
+        guard let layout, layout.progressStart < details.count else { return nil }
+        return Progress(trustedCompact: Array(details[layout.progressStart...]))
     }
 
     /// Whether the stored container id equals `container`, without allocating.
     func hasContainer(_ container: String) -> Bool {
-        let (start, end) = containerRange
-        return details[start..<end].elementsEqual(container.utf8)
+        guard let layout else { return container.isEmpty }
+        return details[layout.container].elementsEqual(container.utf8)
     }
 
-    private var containerRange: (Int, Int) {
-        guard !details.isEmpty else { return (0, 0) }
+    /// Where the parts of the blob are.
+    private struct Layout {
+        var clientTimestamp: Int64?
+        var container: Range<Int>
+        var progressStart: Int
+    }
+
+    private var layout: Layout? {
+        guard !details.isEmpty else { return nil }
         var reader = ByteReader(details[...])
+        _ = reader.readByte()
+        _ = reader.readByte()
+        _ = reader.readVarint()
+        let client = reader.readVarint() ?? 0
         let length = Int(reader.readVarint() ?? 0)
-        return (reader.position, reader.position + length)
+        let start = reader.position
+        return Layout(clientTimestamp: client == 0 ? nil : Int64(client), container: start..<(start + length), progressStart: start + length)
     }
 
-    private var progressBytes: ArraySlice<UInt8> {
-        details.isEmpty ? [] : details[containerRange.1...]
+    /// Takes a heartbeat's fields: one new blob (the value gossip will carry). `progress`
+    /// empty keeps the progress held.
+    mutating func setHeartbeat(clientTimestamp: Int64?, container: some Collection<UInt8>, progress: ArraySlice<UInt8>) {
+        let kept: ArraySlice<UInt8> = progress.isEmpty ? (layout.map { details[$0.progressStart...] } ?? []) : progress
+        details = HeartbeatEntry.encode(
+            status: status, registeredAtMs: registeredAtMs, clientTimestamp: clientTimestamp, stampMs: stampMs,
+            container: container, progress: kept, maxBytes: .max
+        )
     }
 
-    private mutating func setDetails(container: some Collection<UInt8>, progress: ArraySlice<UInt8>) {
-        if container.isEmpty && progress.isEmpty {
-            details = []
-            return
+    /// Takes a gossip value another coordinator wrote (already validated), sharing its buffer.
+    /// A value without progress keeps the progress held (the origin dropped it for size).
+    mutating func setRemote(_ value: [UInt8], hasProgress: Bool, clientTimestamp: Int64?, container: Range<Int>) {
+        if hasProgress || progress == nil {
+            details = value
+        } else {
+            setHeartbeat(clientTimestamp: clientTimestamp, container: value[container], progress: [])
         }
-        var blob: [UInt8] = []
-        blob.reserveCapacity(Varint.size(UInt64(container.count)) + container.count + progress.count)
-        Varint.append(UInt64(container.count), to: &blob)
-        blob.append(contentsOf: container)
-        blob.append(contentsOf: progress)
-        details = blob
     }
 
-    /// This record's newest heartbeat as a gossip value (``HeartbeatEntry``'s encoding), built
-    /// straight from the stored bytes; `nil` when it never heartbeated.
+    /// Sets the container id, keeping the rest.
+    mutating func setContainer(_ container: String) {
+        guard !hasContainer(container) else { return }
+        setHeartbeat(clientTimestamp: clientTimestamp, container: Array(container.utf8), progress: [])
+    }
+
+    /// This record's newest heartbeat as a gossip value (``HeartbeatEntry``'s encoding), the
+    /// held buffer itself when it is current and fits (no copy); `nil` when it never heartbeated.
     public func gossipValue(maxBytes: Int) -> (value: [UInt8], stampMs: Int64)? {
-        guard let stamp = lastHeartbeatMs else { return nil }
-        let (start, end) = containerRange
+        guard let stamp = lastHeartbeatMs, let layout else { return nil }
+        if details.count <= maxBytes, details.count > 1, details[1] == status.rawValue,
+            HeartbeatEntry.registered(in: details, stampMs: stamp) == registeredAtMs
+        {
+            return (details, stamp)
+        }
         let value = HeartbeatEntry.encode(
-            status: status, registeredAtMs: registeredAtMs, clientTimestamp: clientTimestamp, stampMs: stamp,
-            container: details[start..<end], progress: progressBytes, maxBytes: maxBytes
+            status: status, registeredAtMs: registeredAtMs, clientTimestamp: layout.clientTimestamp, stampMs: stamp,
+            container: details[layout.container], progress: details[layout.progressStart...], maxBytes: maxBytes
         )
         return (value, stamp)
     }

@@ -90,12 +90,6 @@ public struct ExecutionTable: Sendable {
         record.lastHeartbeatMs = max(nowMs, record.lastHeartbeatMs ?? .min)
         record.seen = seen
         record.origin = 0
-        record.clientTimestamp = heartbeat.clientTimestamp
-        if record.containerID != heartbeat.containerID { record.containerID = heartbeat.containerID }
-        if let progress = heartbeat.progress { record.progress = progress }
-        clearStrikes(&record)
-        record.heartbeatCount &+= 1
-        adoptPendingStrikes(&record)
         if heartbeat.status.isTerminal {
             record.status = heartbeat.status
             record.terminal = TerminalInfo(
@@ -104,27 +98,39 @@ public struct ExecutionTable: Sendable {
                 resultData: nil, errorMessage: nil
             )
         }
+        // One new blob: the value gossip carries for this heartbeat.
+        record.setHeartbeat(clientTimestamp: heartbeat.clientTimestamp, container: heartbeat.containerID.utf8, progress: heartbeat.progress?.compact[...] ?? [])
+        clearStrikes(&record)
+        record.heartbeatCount &+= 1
+        adoptPendingStrikes(&record)
     }
 
     /// Merges the newest heartbeat another coordinator (`origin`) received, as gossip delivered
-    /// it: `stampMs` is that coordinator's receive time, `seenMs` when this node got it.
+    /// it: `stampMs` is that coordinator's receive time, `seen` when this node got it.
     ///
     /// Latest heartbeat wins (by stamp); terminal beats running, so a terminal record is never
     /// touched, and a remote entry that reports a terminal status is not applied here: terminal
     /// outcomes arrive as durable store facts. Returns whether the record changed.
     @discardableResult
     public mutating func apply(remote entry: HeartbeatEntry, id: ExecutionID, origin: UInt8, stampMs: Int64, seen: JudgeTime) -> Bool {
+        let value = entry.encoded(stampMs: stampMs, maxBytes: .max)
+        guard let validated = HeartbeatEntry.validate(value, stampMs: stampMs) else { return false }
+        return apply(remote: value, validated, id: id, origin: origin, stampMs: stampMs, seen: seen)
+    }
+
+    /// ``apply(remote:id:origin:stampMs:seen:)`` for the value as gossip holds it (checked with
+    /// ``HeartbeatEntry/validate(_:stampMs:)``): the record shares its buffer with the replica.
+    @discardableResult
+    public mutating func apply(remote value: [UInt8], _ entry: HeartbeatEntry.Validated, id: ExecutionID, origin: UInt8, stampMs: Int64, seen: JudgeTime) -> Bool {
         guard entry.status == .running else { return false }
         let existing = records[id]
         if let existing, existing.status.isTerminal || stampMs <= (existing.lastHeartbeatMs ?? .min) { return false }
-        var record = existing ?? ExecutionRecord(id: id, registeredAtMs: entry.registeredAtMs, containerID: entry.containerID)
+        var record = existing ?? ExecutionRecord(id: id, registeredAtMs: entry.registeredAtMs)
         record.lastHeartbeatMs = stampMs
         record.seen = seen
         record.origin = origin
-        record.clientTimestamp = entry.clientTimestamp
         record.registeredAtMs = min(record.registeredAtMs, entry.registeredAtMs)
-        if record.containerID != entry.containerID { record.containerID = entry.containerID }
-        if let progress = entry.progress { record.progress = progress }
+        record.setRemote(value, hasProgress: entry.hasProgress, clientTimestamp: entry.clientTimestamp, container: entry.container)
         clearStrikes(&record)
         record.heartbeatCount &+= 1
         adoptPendingStrikes(&record)

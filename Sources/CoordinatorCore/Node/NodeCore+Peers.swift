@@ -82,9 +82,16 @@ extension NodeCore {
     /// Merges the newest heartbeat another coordinator received (gossip delivered it). Returns
     /// what to report, if anything.
     public mutating func merge(remote entry: HeartbeatEntry, id: ExecutionID, origin: String, stampMs: Int64, now: NodeNow) -> [NodeAction] {
+        merge(remoteValue: entry.encoded(stampMs: stampMs, maxBytes: .max), id: id, origin: origin, stampMs: stampMs, now: now) ?? []
+    }
+
+    /// Merges a heartbeat as gossip holds it (a ``HeartbeatEntry`` encoding): the view shares
+    /// the replica's buffer. `nil` when the value is malformed (it is ignored).
+    public mutating func merge(remoteValue value: [UInt8], id: ExecutionID, origin: String, stampMs: Int64, now: NodeNow) -> [NodeAction]? {
+        guard let entry = HeartbeatEntry.validate(value, stampMs: stampMs) else { return nil }
         guard let index = table.originIndex(origin) else { return [.report(.tooManyOrigins(origin))] }
         let seen = SeenTime.forRemote(stamp: WallTime(ms: stampMs), started: settings.started, now: now)
-        table.apply(remote: entry, id: id, origin: index, stampMs: stampMs, seen: seen)
+        table.apply(remote: value, entry, id: id, origin: index, stampMs: stampMs, seen: seen)
         return []
     }
 

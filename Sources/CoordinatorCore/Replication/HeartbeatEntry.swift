@@ -55,16 +55,53 @@ public struct HeartbeatEntry: Sendable, Equatable {
         container: some Collection<UInt8>, progress: ArraySlice<UInt8>, maxBytes: Int
     ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(24 + container.count + progress.count)
+        let registered = Varint.zigzag(registeredAtMs &- stampMs), client = UInt64(max(0, clientTimestamp ?? 0))
+        out.reserveCapacity(2 + Varint.size(registered) + Varint.size(client) + Varint.size(UInt64(container.count)) + container.count + progress.count)
         out.append(Self.format)
         out.append(status.rawValue)
-        Varint.append(Varint.zigzag(registeredAtMs &- stampMs), to: &out)
-        Varint.append(UInt64(max(0, clientTimestamp ?? 0)), to: &out)
+        Varint.append(registered, to: &out)
+        Varint.append(client, to: &out)
         let kept = container.prefix(maxBytes / 2)
         Varint.append(UInt64(kept.count), to: &out)
         out += kept
         if out.count + progress.count <= maxBytes { out += progress }
         return out
+    }
+
+    /// The registration time an encoding holds (relative to `stampMs`).
+    static func registered(in bytes: [UInt8], stampMs: Int64) -> Int64? {
+        var reader = ByteReader(bytes[...])
+        guard reader.readByte() == Self.format, reader.readByte() != nil, let registered = reader.readVarint() else { return nil }
+        return stampMs &+ Varint.unzigzag(registered)
+    }
+
+    /// The parts of a value a peer wrote, checked and located without copying it.
+    public struct Validated: Sendable {
+        public var status: ExecutionStatus
+        public var registeredAtMs: Int64
+        public var clientTimestamp: Int64?
+        /// Where the container id is in the value.
+        public var container: Range<Int>
+        public var hasProgress: Bool
+    }
+
+    /// Checks a value a peer wrote (the same rules as ``init(decoding:stampMs:)``); `nil` for
+    /// anything malformed.
+    public static func validate(_ bytes: [UInt8], stampMs: Int64) -> Validated? {
+        var reader = ByteReader(bytes[...])
+        guard reader.readByte() == Self.format, let rawStatus = reader.readByte(), let status = ExecutionStatus(rawValue: rawStatus),
+            let registered = reader.readVarint(), let client = reader.readVarint(), client <= UInt64(Int64.max),
+            let length = reader.readVarint(), length <= UInt64(reader.remaining)
+        else { return nil }
+        let start = reader.position
+        let end = start + Int(length)
+        if end < bytes.count {
+            guard (try? CompactJSON.decode(Array(bytes[end...]))).map({ if case .object = $0 { true } else { false } }) == true else { return nil }
+        }
+        return Validated(
+            status: status, registeredAtMs: stampMs &+ Varint.unzigzag(registered), clientTimestamp: client == 0 ? nil : Int64(client),
+            container: start..<end, hasProgress: end < bytes.count
+        )
     }
 
     /// Decodes an entry a peer wrote; `nil` for anything malformed (it is then ignored).

@@ -2,41 +2,41 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers requests whose HTTP framing cannot be parsed (a bad request line or header, an
-/// impossible Content-Length) with `400` in the house error shape and closes the connection,
-/// instead of NIO's empty 400. Sits right after the HTTP decoder.
-///
-/// A framing error in the middle of a body (a broken chunk size) reaches the handler that is
-/// reading the body instead, which answers it the same way (see ``ErrorShapeMiddleware``).
+/// impossible Content-Length, a broken chunk size in the middle of a body) with `400` in the
+/// house error shape and closes the connection, instead of NIO's empty 400 or a 500 from the
+/// handler whose body stream broke. Sits right after the HTTP decoder; the error goes no further
+/// (the parser cannot go on on this connection anyway). If a response has already begun, the
+/// connection is only closed.
 final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// A request's head was read and its end not yet.
-    private var inRequest = false
+    /// A response head was written and its end not yet.
+    private var responding = false
     private var answered = false
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head: inRequest = true
-        case .end: inRequest = false
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head: responding = true
+        case .end: responding = false
         case .body: break
         }
-        context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         context.write(data, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parseError = error as? HTTPParserError, !inRequest else {
+        guard let parseError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
         }
         guard !answered else { return }
         answered = true
+        guard !responding else {
+            context.close(promise: nil)
+            return
+        }
         let body = #"{"status":"error","message":"Malformed HTTP request: \#(Self.describe(parseError))"}"#
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
