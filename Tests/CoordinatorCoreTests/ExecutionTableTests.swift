@@ -1,6 +1,7 @@
 import CoordinatorCore
 import VigilJSON
 import Testing
+import VigilCodec
 
 @Suite struct ExecutionTableTests {
     let a = ExecutionID("550e8400-e29b-41d4-a716-446655440000")!
@@ -125,5 +126,31 @@ extension Result {
     var isFailure: Bool {
         if case .failure = self { return true }
         return false
+    }
+}
+
+extension ExecutionTableTests {
+    /// The packed storage and its slot index stay consistent through inserts, replacements and
+    /// removals in random order (checked against a Dictionary), seeded.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func recordStorageMatchesADictionary(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var table = ExecutionTable()
+        var expected: [ExecutionID: Int64] = [:]
+        for step in 0..<20_000 {
+            let id = ExecutionID(high: UInt64.random(in: 0..<3, using: &rng), low: UInt64.random(in: 0..<2_000, using: &rng))
+            if Bool.random(using: &rng) || expected[id] == nil {
+                _ = table.apply(Heartbeat(executionID: id, containerID: "c\(step)", clientTimestamp: 1), nowMs: Int64(step))
+                if expected[id] == nil { expected[id] = Int64(step) }
+            } else {
+                _ = table.apply(Completion(executionID: id, containerID: "c", success: true), nowMs: Int64(step))
+                _ = table.expireFinished(olderThan: 0, nowMs: Int64(step) + 1)
+                expected[id] = nil
+            }
+        }
+        #expect(table.count == expected.count)
+        for (id, registered) in expected { #expect(table[id]?.registeredAtMs == registered) }
+        #expect(table[ExecutionID(high: 9, low: 9)] == nil)
+        #expect(table.checkInvariants())
     }
 }

@@ -2,24 +2,29 @@
 ///
 /// A `Dictionary<ExecutionID, ExecutionRecord>` stores each 64-byte record inside its hash
 /// buckets, which run up to half empty: ~170 B per execution before any payload. Here the
-/// buckets hold only a 4-byte slot number (~42 B per execution at a million) and the records
-/// sit packed in an array. Removal moves the last record into the hole, so there are no gaps.
+/// records sit packed in an array and the index (``SlotIndex``) holds only 4-byte slot
+/// numbers (~8 B per execution). Removal moves the last record into the hole, so there are no gaps.
 struct RecordStorage: Sendable {
-    private var index: [ExecutionID: UInt32] = [:]
+    private var index = SlotIndex()
     /// The records, packed. Callers may change a record in place but never its `id`.
     var values: [ExecutionRecord] = []
 
     var count: Int { values.count }
 
+    private func slot(_ id: ExecutionID) -> Int? {
+        values.withUnsafeBufferPointer { records in index.slot(of: id) { records[$0].id } }
+    }
+
     subscript(id: ExecutionID) -> ExecutionRecord? {
-        get { index[id].map { values[Int($0)] } }
+        get { slot(id).map { values[$0] } }
         set {
             if let newValue {
-                if let slot = index[id] {
-                    values[Int(slot)] = newValue
+                if let slot = slot(id) {
+                    values[slot] = newValue
                 } else {
-                    index[id] = UInt32(values.count)
                     values.append(newValue)
+                    let slot = values.count - 1
+                    withIndex { index, records in index.insert(id, slot: slot) { records[$0].id } }
                 }
             } else {
                 removeValue(forKey: id)
@@ -30,9 +35,9 @@ struct RecordStorage: Sendable {
     /// Replaces the record, returning the previous one.
     @discardableResult
     mutating func updateValue(_ record: ExecutionRecord, forKey id: ExecutionID) -> ExecutionRecord? {
-        if let slot = index[id] {
-            let old = values[Int(slot)]
-            values[Int(slot)] = record
+        if let slot = slot(id) {
+            let old = values[slot]
+            values[slot] = record
             return old
         }
         self[id] = record
@@ -41,13 +46,23 @@ struct RecordStorage: Sendable {
 
     @discardableResult
     mutating func removeValue(forKey id: ExecutionID) -> ExecutionRecord? {
-        guard let slot = index.removeValue(forKey: id) else { return nil }
-        let removed = values[Int(slot)]
+        guard let slot = slot(id) else { return nil }
+        let removed = values[slot]
+        withIndex { index, records in index.remove(id) { records[$0].id } }
         let last = values.removeLast()
-        if Int(slot) < values.count {
-            values[Int(slot)] = last
-            index[last.id] = slot
+        if slot < values.count {
+            values[slot] = last
+            withIndex { index, records in index.move(last.id, to: slot) { records[$0].id } }
         }
         return removed
+    }
+
+    /// Runs `body` on the index with the records readable, neither copied (the index is moved
+    /// out for the call, so reading the records does not overlap its mutation).
+    private mutating func withIndex(_ body: (inout SlotIndex, UnsafeBufferPointer<ExecutionRecord>) -> Void) {
+        var moved = SlotIndex()
+        swap(&moved, &index)
+        values.withUnsafeBufferPointer { body(&moved, $0) }
+        swap(&moved, &index)
     }
 }
