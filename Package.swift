@@ -135,6 +135,7 @@ let package = Package(
         .executableTarget(
             name: "vigil-bench",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "Coordinator",
                 "CoordinatorCore",
                 "VigilJSON",

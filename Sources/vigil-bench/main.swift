@@ -11,6 +11,8 @@ import CoordinatorCore
 ///   vigil-bench sweep COUNT         one sweep over COUNT running executions (median ms)
 ///   vigil-bench memory-cluster COUNT   RSS per execution with three origins (view + gossip replica)
 ///   vigil-bench failover RUNS [EXECUTIONS]   seeded simulated leader failovers: false/lost/duplicate marks
+///   vigil-bench restart DIR HISTORY LIVE     restart to ready from a snapshot with HISTORY records of history
+///   vigil-bench retention DIR EXECUTIONS     store bytes left after EXECUTIONS finished and passed retention
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "bare-http":
@@ -37,6 +39,16 @@ case "sweep":
 case "memory-cluster":
     guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench memory-cluster COUNT") }
     ClusterMemoryBenchmark.run(count: count)
+case "restart":
+    guard let dir = arguments.dropFirst().first, let history = arguments.dropFirst(2).first.flatMap({ Int($0) }),
+        let live = arguments.dropFirst(3).first.flatMap({ Int($0) })
+    else { fail("usage: vigil-bench restart DIR HISTORY LIVE") }
+    try await RestartBenchmark.restart(directory: dir, history: history, live: live)
+case "retention":
+    guard let dir = arguments.dropFirst().first, let count = arguments.dropFirst(2).first.flatMap({ Int($0) }) else {
+        fail("usage: vigil-bench retention DIR EXECUTIONS")
+    }
+    try await RestartBenchmark.retention(directory: dir, executions: count)
 case "failover":
     guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench failover RUNS [EXECUTIONS]") }
     let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000

@@ -76,7 +76,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
 extension StoreFollower {
     /// Writes a snapshot covering `cursor` and deletes what every node's snapshot has passed.
     /// Returns `false` when the node had a write in flight (it is tried again after the next poll).
-    func snapshot(cursor: StoreCursor) async -> Bool {
+    public func snapshot(cursor: StoreCursor) async -> Bool {
         guard let state = node.read({ $0.snapshot(generation: generation) }) else { return false }
         let wall = node.now().wall
         do {
