@@ -24,7 +24,8 @@ enum RestartBenchmark {
     static func restart(directory: String, history: Int, live: Int) async throws {
         try? FileManager.default.removeItem(atPath: directory)
         let wall = WallClock.unixMs()
-        let config = configuration(root: directory, retentionS: 0)
+        // The history is within the retention: it stays on disk; the restart must not read it.
+        let config = configuration(root: directory, retentionS: 86_400)
         let store = try FileStore(root: directory, node: "n1")
         // History: finished executions, written in large batches (the node writes them one by one).
         var batch: [StoreEntry] = []

@@ -77,7 +77,11 @@ extension StoreFollower {
     /// Writes a snapshot covering `cursor` and deletes what every node's snapshot has passed.
     /// Returns `false` when the node had a write in flight (it is tried again after the next poll).
     public func snapshot(cursor: StoreCursor) async -> Bool {
-        guard let state = node.read({ $0.snapshot(generation: generation) }) else { return false }
+        // A copy of the core costs nothing under the lock (copy-on-write); the snapshot is built
+        // from it outside, so a large table never holds up heartbeats for the whole encoding.
+        guard let core = node.read({ core -> NodeCore? in core.writesInFlight == 0 ? copy core : nil }),
+            let state = core.snapshot(generation: generation)
+        else { return false }
         let wall = node.now().wall
         do {
             try await store.writeSnapshot(state: state.encoded, cursor: cursor, timeMs: wall.ms)

@@ -81,14 +81,17 @@ public struct Sweeper: Sendable {
             guard let record = table[id], record.status == .running else { return nil }
             return record.strikes == 0 && now - record.seen <= rule.heartbeatTimeoutMs ? nil : record
         }
-        let lost = survey.lost.compactMap { stillSilent($0).flatMap { $0.heartbeatCount == 0 && $0.strikes == 0 ? $0 : nil } }
-        let stale = survey.stale.compactMap(stillSilent)
-        // Mass-failure guard: too many silent at once, or all silent ones behind one dead coordinator.
-        let silent = stale.count + lost.count
-        if outcome.processed >= rule.massFailureMinimum, Double(silent) > rule.massFailureShare * Double(outcome.processed) {
-            outcome.degraded = .massSilence(silent: silent, running: outcome.processed)
+        // Mass-failure guard, first on what the survey saw (a heartbeat between chunks changes
+        // that by a handful; re-checking a million candidates would cost more than the survey).
+        let surveyed = survey.stale.count + survey.lost.count
+        if outcome.processed >= rule.massFailureMinimum, Double(surveyed) > rule.massFailureShare * Double(outcome.processed) {
+            outcome.degraded = .massSilence(silent: surveyed, running: outcome.processed)
             return outcome
         }
+        let lost = survey.lost.compactMap { stillSilent($0).flatMap { $0.heartbeatCount == 0 && $0.strikes == 0 ? $0 : nil } }
+        let stale = survey.stale.compactMap(stillSilent)
+        // Then all silent ones behind one dead coordinator.
+        let silent = stale.count + lost.count
         if silent >= 2 {
             let origins = Set((stale + lost).map(\.origin))
             if origins.count == 1, let origin = origins.first, origin != 0 {

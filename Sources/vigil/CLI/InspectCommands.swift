@@ -25,9 +25,15 @@ struct Status: AsyncParsableCommand {
             } else if sweep?["sweeping"] == .bool(true) {
                 sweeping = "yes (this node leads)"
             } else {
-                sweeping = sweep?["leader"] == health["node_id"] ? "not yet (catching up)" : "no (the leader sweeps)"
+                if sweep?["leader"] == health["node_id"] {
+                    sweeping = sweep?["term_durable"] == .bool(false)
+                        ? Output.colored("no: the leadership term is not durable yet") : "not yet (catching up)"
+                } else {
+                    sweeping = "no (the leader sweeps)"
+                }
             }
             print("sweeping    \(sweeping)" + (sweep?["degraded"].flatMap { $0 == .null ? nil : " - \(Output.text($0))" } ?? ""))
+            if let problem = sweep?["last_error"], problem != .null { print("last error  \(Output.text(problem))") }
             print("executions  running \(Output.text(counts?["running"])), completed \(Output.text(counts?["completed"])), failed \(Output.text(counts?["failed"])), total \(Output.text(counts?["total"]))")
             let store = health["store"]
             if store?["status"] == .string("disabled") {
