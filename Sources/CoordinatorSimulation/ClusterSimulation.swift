@@ -274,7 +274,7 @@ public struct ClusterSimulation {
         let node = nodes[i]
         var alive = GossipReplicaBridge.alive(node.gossip.membership.sortedMembers, me: node.id, configured: Set(ids))
         if let blind = settings.blindness, blind.window.contains(now), blind.node == i { alive.remove(ids[blind.blindTo]) }
-        let synced = node.gossip.replica.versionLag().values.allSatisfy { $0 == 0 }
+        let synced = GossipReplicaBridge.synced(lag: node.gossip.replica.versionLag())
         var actions = node.core.tick(now: node.now(now), alive: alive, synced: synced)
         while node.core.sweepPending { actions += node.core.continueSweep(now: node.now(now)) }
         perform(actions, by: i)

@@ -25,7 +25,11 @@ enum FailoverBenchmark {
                         settings.trace = ProcessInfo.processInfo.environment["VIGIL_SIM_TRACE"] != nil
                         var rng = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D)
                         settings.kills = [(atMs: 450_000 + Int64(rng.next() % 400_000), node: .leader)]
-                        reports.append(ClusterSimulation.run(settings))
+                        let report = ClusterSimulation.run(settings)
+                        if ProcessInfo.processInfo.environment["VIGIL_BENCH_VERBOSE"] != nil, let worst = report.failoverLatenciesMs.max() {
+                            print("seed \(seed) kill_at \(settings.kills[0].atMs) worst_failover_latency_s \(Double(worst) / 1000) terms \(report.terms)")
+                        }
+                        reports.append(report)
                         seed += UInt64(workers)
                     }
                     return reports

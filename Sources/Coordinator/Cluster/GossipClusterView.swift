@@ -20,10 +20,11 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
         GossipReplicaBridge.alive(gossip.members(), me: me, configured: configured)
     }
 
-    /// In sync when no peer origin lags what its peers advertise. (An origin never heard of
-    /// cannot be judged; it counts as in sync, and the election's grace period covers it.)
+    /// In sync when no peer origin lags what its peers advertise by more than a few gossip
+    /// pushes (``GossipReplicaBridge/synced(lag:slack:)``). (An origin never heard of cannot be
+    /// judged; it counts as in sync, and the election's grace period covers it.)
     public func syncedWithAlivePeers() -> Bool {
-        gossip.versionLag().values.allSatisfy { $0 == 0 }
+        GossipReplicaBridge.synced(lag: gossip.versionLag())
     }
 
     public func memberList() -> [MemberInfo] {

@@ -21,6 +21,16 @@ public enum GossipReplicaBridge {
         }
     }
 
+    /// Whether this node's copies of the peers' tables are caught up: no origin lags what its
+    /// peers advertised by more than `slack` versions. Under a steady heartbeat load a replica is
+    /// never exactly level (new writes are always in flight), and waiting for zero would hold a
+    /// new leader back for its whole grace period. A few hundred heartbeats still in flight can
+    /// at worst give one early strike (cleared by the heartbeat when it lands), never a mark:
+    /// that takes three strikes an interval apart.
+    public static func synced(lag: [String: UInt64], slack: UInt64 = 256) -> Bool {
+        lag.values.allSatisfy { $0 <= slack }
+    }
+
     /// The configured nodes a gossip membership shows alive, this node included.
     public static func alive(_ members: [Member], me: String, configured: Set<String>) -> Set<String> {
         Set(members.filter { $0.status.isReachable }.map(\.identity.id)).intersection(configured).union([me])
