@@ -22,7 +22,4 @@ extension ExecutionFact {
         guard let kind = DurableKind(type) else { return nil }
         self.init(kind: kind, payload: payload)
     }
-
-    /// The store record type this fact is written as.
-    public var recordType: RecordType { RecordType(kind) }
 }

@@ -168,7 +168,7 @@ public struct NodeCore: Sendable {
         guard let purpose = writes.close(ticket) else { return (nil, []) }
         switch purpose {
         case .heartbeat(let heartbeat, let received):
-            if case .done(let answer, let actions) = apply(heartbeat, now: received, creating: true) { return (answer, actions) }
+            if case .done(let answer, let actions) = apply(heartbeat, now: received) { return (answer, actions) }
             return (nil, [])
         case .completion(let completion, let received):
             return (.recorded(table.apply(completion, nowMs: received.wall.ms)), [])
@@ -227,7 +227,7 @@ public struct NodeCore: Sendable {
     // MARK: Internals
 
     /// Applies a heartbeat that needs no (more) write and answers it, replicating the result.
-    private mutating func apply(_ heartbeat: Heartbeat, now: NodeNow, creating: Bool = false) -> NodeStep {
+    private mutating func apply(_ heartbeat: Heartbeat, now: NodeNow) -> NodeStep {
         let result = table.apply(heartbeat, nowMs: now.wall.ms, seen: now.judge)
         var actions: [NodeAction] = []
         if case .success(let outcome) = result, outcome != .alreadyFinished, let publication = publication(heartbeat.executionID) {
