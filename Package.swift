@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -73,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "CoordinatorCore",
-            dependencies: ["VigilCodec", "VigilJSON"],
+            dependencies: ["VigilCodec", "VigilJSON", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: optimizedInDebug
         ),
         .target(
@@ -87,6 +89,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Outbound",
+            dependencies: [
+                "Coordinator",
+                "CoordinatorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,6 +131,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "Ingest",
+                "Outbound",
                 "CoordinatorCore",
                 "VigilJSON",
                 "Gossip",

@@ -50,7 +50,20 @@ extension ClusterSimulation {
             }
             let statuses = Set(nodes.filter(\.up).map { $0.core.table[execution.id]?.status })
             if statuses.count > 1 { report.disagreements.append(execution.id) }
+            if settings.notifications != nil { judgeNotifications(execution, marked: !marks.isEmpty) }
         }
+    }
+
+    /// Every validly marked execution's `execution.failed` event reached the receiver under its
+    /// one key; none did for an execution not marked.
+    mutating func judgeNotifications(_ execution: Execution, marked: Bool) {
+        let key = NotificationEvent.key(.executionFailed, execution: execution.id)
+        let received = report.received[key] ?? 0
+        if marked && received == 0 { report.lostNotifications.append(execution.id) }
+        if !marked && received > 0 && execution.completesAtMs == .max { report.notificationsForLive.append(execution.id) }
+        let prefix = "execution.failed:\(execution.id)"
+        if report.received.keys.filter({ $0.hasPrefix(prefix) }).count > 1 { report.notifiedUnderTwoKeys.append(execution.id) }
+        if marked, let marked = markedAt[key], let first = firstAttemptAt[key] { report.firstAttemptLatenciesMs.append(first - marked) }
     }
 
     /// Whether node `i` could, in truth, reach a majority of the configured nodes at `t`

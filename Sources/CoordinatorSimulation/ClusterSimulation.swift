@@ -50,6 +50,17 @@ public struct ClusterSimulation {
         public var checkInvariants = false
         /// Print every mark and leadership change (debugging a seed).
         public var trace = false
+        /// Notification channels (all deliver to one simulated receiver); `nil`: none.
+        public var notifications: Outbox.Settings?
+        /// The receiver refuses every delivery during this window (it is down).
+        public var receiverDown: Range<Int64>?
+        /// Share of first attempts the receiver answers with a 500 (after recording nothing).
+        public var receiverFailShare = 0.0
+        /// One way of a delivery (request or response), ms.
+        public var deliveryDelayMs: ClosedRange<Int64> = 2...30
+        /// The first node to send a notification at or after this time is killed right after
+        /// sending it, before the answer comes back (a leader dying mid-send).
+        public var killSenderAfterMs: Int64?
 
         public enum Target: Sendable, Equatable {
             case leader
@@ -92,6 +103,21 @@ public struct ClusterSimulation {
         public var invariantViolation: String?
         /// Events simulated (for the benchmark's figures).
         public var events = 0
+        /// Deliveries the receiver took (2xx), by key; more than one for a key is a same-key
+        /// retry (a sender died before its acknowledgement was durable).
+        public var received: [String: Int] = [:]
+        /// Validly marked executions whose `execution.failed` event never reached the receiver.
+        public var lostNotifications: [ExecutionID] = []
+        /// Executions the receiver heard of under more than one `execution.failed` key (must be none).
+        public var notifiedUnderTwoKeys: [ExecutionID] = []
+        /// `execution.failed` deliveries for executions that were never validly marked.
+        public var notificationsForLive: [ExecutionID] = []
+        /// Failure mark durable → first delivery attempt, ms.
+        public var firstAttemptLatenciesMs: [Int64] = []
+        /// Delivery attempts made (all nodes).
+        public var attempts = 0
+        /// Senders killed mid-send.
+        public var sendersKilled = 0
     }
 
     enum Event {
@@ -103,6 +129,10 @@ public struct ClusterSimulation {
         case packet(to: Int, incarnation: Int, from: Int, packet: Packet, sentAtMs: Int64)
         case kill(Settings.Target)
         case restart(node: Int)
+        /// A delivery reaches the receiver.
+        case deliveryArrives(node: Int, incarnation: Int, attempt: NotificationAttempt)
+        /// The receiver's answer reaches the sender.
+        case deliveryAnswered(node: Int, incarnation: Int, attempt: NotificationAttempt, result: DeliveryResult)
     }
 
     struct Execution {
@@ -125,6 +155,10 @@ public struct ClusterSimulation {
     var report = Report()
     var leaderChanges: [Int64] = []
     var indexOf: [ExecutionID: Int] = [:]
+    /// When each failure mark's record was appended, and when its first attempt went out.
+    var markedAt: [String: Int64] = [:]
+    var firstAttemptAt: [String: Int64] = [:]
+    var killedSender = false
 
     public init(_ settings: Settings) {
         self.settings = settings
@@ -217,6 +251,22 @@ public struct ClusterSimulation {
             kill(target)
         case .restart(let i):
             restart(i)
+        case .deliveryArrives(let i, let incarnation, let attempt):
+            let result: DeliveryResult
+            if let down = settings.receiverDown, down.contains(now) {
+                result = .failed("connection refused")
+            } else if attempt.attempt == 1, Double.random(in: 0..<1, using: &rng) < settings.receiverFailShare {
+                result = .failed("HTTP 500")
+            } else {
+                report.received[attempt.target.key, default: 0] += 1
+                result = .delivered
+            }
+            queue.push(now + Int64.random(in: settings.deliveryDelayMs, using: &rng), .deliveryAnswered(node: i, incarnation: incarnation, attempt: attempt, result: result))
+        case .deliveryAnswered(let i, let incarnation, let attempt, let result):
+            let node = nodes[i]
+            guard node.up, node.incarnation == incarnation else { return }
+            let actions = node.core.deliveryFinished(attempt, result: result, now: node.now(now))
+            perform(actions, by: i)
         }
     }
 
@@ -306,6 +356,10 @@ public struct ClusterSimulation {
             switch action {
             case .write(let ticket, let write):
                 let position = store.append(write, by: node.id, at: now)
+                if write.kind == .failureMark, let fact = ExecutionFact(kind: .failureMark, payload: write.payload) {
+                    let key = NotificationEvent.key(.executionFailed, execution: fact.executionID)
+                    if markedAt[key] == nil { markedAt[key] = now }
+                }
                 if write.kind == .leadershipTerm {
                     report.terms += 1
                     leaderChanges.append(now)
@@ -323,6 +377,15 @@ public struct ClusterSimulation {
                 scheduleWake(i)
             case .report(let event):
                 if settings.trace { print("\(now) \(node.id) \(event)") }
+            case .deliver(let attempt):
+                report.attempts += 1
+                if firstAttemptAt[attempt.target.key] == nil { firstAttemptAt[attempt.target.key] = now }
+                queue.push(now + Int64.random(in: settings.deliveryDelayMs, using: &rng), .deliveryArrives(node: i, incarnation: node.incarnation, attempt: attempt))
+                if let after = settings.killSenderAfterMs, now >= after, !killedSender, node.up {
+                    killedSender = true
+                    report.sendersKilled += 1
+                    kill(.node(i))
+                }
             }
         }
     }
@@ -361,9 +424,12 @@ public struct ClusterSimulation {
         )
         gossip.setAddress(Self.address(i))
         node.gossip = gossip
-        node.core = NodeCore(settings: NodeCore.Settings(
-            me: node.id, configured: ids, rule: settings.rule, started: node.wall(now), gossipValueBytes: gossip.maxValueBytes
-        ))
+        var core = NodeCore.Settings(me: node.id, configured: ids, rule: settings.rule, started: node.wall(now), gossipValueBytes: gossip.maxValueBytes)
+        if var notifications = settings.notifications {
+            notifications.seed = settings.seed &+ UInt64(i) &* 7919 &+ node.generation
+            core.notifications = notifications
+        }
+        node.core = NodeCore(settings: core)
         let actions = node.gossip.start(now: node.moment(now))
         performGossip(actions, by: i)
     }

@@ -39,6 +39,7 @@ public struct IngestServer: Sendable {
         AdminRoutes.add(to: router, routes: routes, context: ctx)
         MarksRoutes.add(to: router, routes: routes, context: ctx)
         ClusterRoutes.add(to: router, routes: routes, context: ctx)
+        NotificationRoutes.add(to: router, routes: routes, context: ctx)
         return router
     }
 

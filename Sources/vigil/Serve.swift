@@ -4,6 +4,7 @@ import Foundation
 import Gossip
 import Hummingbird
 import Ingest
+import Outbound
 import Logging
 import Metrics
 import NIOCore
@@ -120,10 +121,23 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let clusterView = GossipClusterView(gossip: gossip, configuration: configuration)
-        let coordinator = try CoordinatorNode(
-            id: node, configuration: configuration, store: store, replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
-            cluster: clusterView, logger: logger
+        guard let timestamps = TimestampFormatter(timeZoneIdentifier: configuration.timezone) else {
+            FileHandle.standardError.write(Data("vigil: invalid configuration: timezone: unknown time zone \(configuration.timezone)\n".utf8))
+            throw ExitCode(2)
+        }
+        let sender = ChannelSender(
+            settings: configuration.notifications, body: NotificationBody(timestamps: timestamps, sender: node), wallClock: WallClock.unixMs
         )
+        let coordinator: CoordinatorNode
+        do {
+            coordinator = try CoordinatorNode(
+                id: node, configuration: configuration, store: store, replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
+                cluster: clusterView, notifier: sender, logger: logger
+            )
+        } catch {
+            await sender.shutdown()
+            throw error
+        }
         await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
         logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
         let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
@@ -153,7 +167,9 @@ struct Serve: AsyncParsableCommand {
         )
         do {
             try await group.run()
+            await sender.shutdown()
         } catch {
+            await sender.shutdown()
             // One line that says why the node stopped, then a non-zero exit.
             FileHandle.standardError.write(Data("vigil: node \(nodeID) stopped: \(error)\n".utf8))
             throw ExitCode(1)

@@ -84,7 +84,7 @@ public enum ConfigurationLoader {
     }
 
     /// Walks the JSON tree with the current key path, so errors name the exact key.
-    private struct Reader {
+    struct Reader {
         var path: String
 
         func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
@@ -134,7 +134,7 @@ public enum ConfigurationLoader {
         }
 
         mutating func configuration(_ o: JSONObject) throws(ConfigurationError) -> VigilConfiguration {
-            try checkKeys(o, allowed: ["cluster", "nodes", "store", "executions", "gossip", "http", "timezone"])
+            try checkKeys(o, allowed: ["cluster", "nodes", "store", "executions", "gossip", "http", "timezone", "notifications"])
             let cluster = try string(o["cluster"], "cluster") ?? "vigil"
             guard cluster.utf8.count <= 64 else { throw fail("cluster", "must be at most 64 bytes") }
             guard case .array(let list)? = o["nodes"], !list.isEmpty else {
@@ -202,6 +202,10 @@ public enum ConfigurationLoader {
                 if let v = try r.integer(h["max_progress_bytes"], "max_progress_bytes", in: 64...(1 << 20)) { config.http.maxProgressBytes = v }
             }
             if let tz = try string(o["timezone"], "timezone") { config.timezone = try timezone(tz, key: key("timezone")) }
+            if let n = try object(o["notifications"], "notifications") {
+                var r = Reader(path: key("notifications"))
+                config.notifications = try r.notifications(n)
+            }
             return config
         }
     }

@@ -15,6 +15,8 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var http: HTTPSettings
     /// IANA time zone for times shown to people (API, CLI); never used for liveness.
     public var timezone: String
+    /// Where events are sent (none by default).
+    public var notifications: NotificationSettings = .init()
 
     public init(
         cluster: String = "vigil", nodes: [NodeAddress], store: StoreSettings = .init(),

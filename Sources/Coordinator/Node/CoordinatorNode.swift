@@ -24,6 +24,10 @@ public final class CoordinatorNode: Sendable {
     let clocks: NodeClocks
     let logger: Logger
     let metrics: SweepMetrics
+    let notificationMetrics: NotificationMetrics
+    let metricsFactory: any MetricsFactory
+    /// Carries notification attempts to their channels; `nil`: every attempt fails (and is retried).
+    let notifier: (any NotificationSender)?
 
     private struct State: Sendable {
         var core: NodeCore
@@ -41,8 +45,8 @@ public final class CoordinatorNode: Sendable {
     /// - Throws: ``ConfigurationError`` when `id` is not a configured node or the time zone is unknown.
     public init(
         id: String, configuration: VigilConfiguration, store: FileStore? = nil, replication: (any HeartbeatSink)? = nil,
-        cluster: (any ClusterView)? = nil, clocks: NodeClocks = .system(), logger: Logger = Logger(label: "vigil"),
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        cluster: (any ClusterView)? = nil, notifier: (any NotificationSender)? = nil, clocks: NodeClocks = .system(),
+        logger: Logger = Logger(label: "vigil"), metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws(ConfigurationError) {
         _ = try configuration.node(id)
         guard let timestamps = TimestampFormatter(timeZoneIdentifier: configuration.timezone) else {
@@ -57,10 +61,15 @@ public final class CoordinatorNode: Sendable {
         self.clocks = clocks
         self.logger = logger
         self.metrics = SweepMetrics(factory: metricsFactory)
-        let settings = NodeCore.Settings(
+        self.notificationMetrics = NotificationMetrics(factory: metricsFactory)
+        self.metricsFactory = metricsFactory
+        self.notifier = notifier
+        var settings = NodeCore.Settings(
             me: id, configured: configuration.nodes.map(\.id), rule: SweepRule(configuration.executions), timestamps: timestamps,
             started: clocks.startedWall, gossipValueBytes: replication?.maxValueBytes, retentionMs: Int64(configuration.executions.retentionS * 1000)
         )
+        settings.notifications = configuration.notifications.outbox
+        settings.nodeDeadAfterMs = Int64(configuration.notifications.nodeDeadAfterS * 1000)
         self.state = Mutex(State(core: NodeCore(settings: settings)))
     }
 
@@ -236,8 +245,18 @@ public final class CoordinatorNode: Sendable {
                 replication?.forget(id: id)
             case .report(let event):
                 report(event)
+            case .deliver(let attempt):
+                Task { await self.deliver(attempt) }
             }
         }
+    }
+
+    /// Makes one notification attempt and reports its result to the core.
+    private func deliver(_ attempt: NotificationAttempt) async {
+        let result = await notifier?.deliver(attempt) ?? .failed("no notification sender is configured on this node")
+        let now = clocks.now()
+        let actions = state.withLock { $0.core.deliveryFinished(attempt, result: result, now: now) }
+        await perform(actions)
     }
 
     // MARK: Peers, time, start-up
@@ -297,6 +316,10 @@ public final class CoordinatorNode: Sendable {
         if actions.contains(where: { if case .report(.swept) = $0 { true } else { false } }) {
             metrics.duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         }
+        let (pendingCount, oldest, inFlight) = state.withLock { ($0.core.outbox.pending.count, $0.core.outbox.oldestPendingMs, $0.core.outbox.attemptsInFlight) }
+        notificationMetrics.pending.record(pendingCount)
+        notificationMetrics.oldestPendingAge.record(oldest.map { Double(max(0, now.wall.ms - $0)) / 1000 } ?? 0)
+        notificationMetrics.inFlight.record(inFlight)
         await perform(actions)
     }
 
@@ -345,6 +368,28 @@ public final class CoordinatorNode: Sendable {
             ])
         case .tooManyOrigins(let origin):
             logger.warning("Heartbeats from one coordinator too many ignored", metadata: ["gossip.origin": "\(origin)"])
+        case .notificationSettled(let ack):
+            let dimensions = [("channel", ack.channel)]
+            switch ack.outcome {
+            case .delivered:
+                notificationMetrics.sent.increment()
+                Counter(label: "vigil_notifications_channel_sent_total", dimensions: dimensions, factory: metricsFactory).increment()
+                logger.info("Notification delivered", metadata: ["notification.key": "\(ack.key)", "notification.channel": "\(ack.channel)", "notification.attempts": "\(ack.attempts)"])
+            case .undeliverable:
+                notificationMetrics.undeliverable.increment()
+                Counter(label: "vigil_notifications_channel_undeliverable_total", dimensions: dimensions, factory: metricsFactory).increment()
+                logger.error("Notification undeliverable: retries ran past the horizon", metadata: [
+                    "notification.key": "\(ack.key)", "notification.channel": "\(ack.channel)", "notification.attempts": "\(ack.attempts)",
+                    "error": "\(ack.lastError ?? "unknown")",
+                ])
+            }
+        case .notificationRetry(let target, let attempt, let error):
+            notificationMetrics.retried.increment()
+            logger.warning("Notification attempt failed; retrying with backoff", metadata: [
+                "notification.key": "\(target.key)", "notification.channel": "\(target.channel)", "notification.attempt": "\(attempt)", "error": "\(error)",
+            ])
+        case .notificationNotRecorded(let key, let reason):
+            logger.error("Could not record a notification event or acknowledgement; trying again", metadata: ["notification.key": "\(key)", "error": "\(reason)"])
         }
     }
 }

@@ -16,6 +16,7 @@ extension NodeCore {
         case .strikeBatch:
             guard !ledger.fences(writer: record.node, term: record.term, at: record.position), let strikes = StrikeBatch.decode(record.payload) else { return [] }
             table.apply(strikes: strikes)
+            noteStrikes(strikes, writer: record.node, term: record.term, now: now, at: record.time)
         case .leadershipTerm:
             guard let claim = TermClaim(node: record.node, payload: record.payload) else { return [] }
             return adopt(claim, restoring: record.node == me)
@@ -32,6 +33,13 @@ extension NodeCore {
             } else {
                 table.apply(fact: fact, seen: now.judge)
             }
+            if kind != .registration { noteFinished(fact.executionID, writer: record.node, term: record.term, now: now, at: record.time) }
+        case .notificationEvent:
+            guard let event = NotificationEvent(payload: record.payload, writer: record.node, term: record.term, timeMs: record.time.ms) else { return [] }
+            outbox.record(event, now: now)
+        case .notificationAck:
+            guard let ack = NotificationAck(payload: record.payload) else { return [] }
+            outbox.acknowledge(ack, atMs: record.time.ms)
         case .generation:
             break
         }
@@ -66,7 +74,10 @@ extension NodeCore {
             var kept: [(id: ExecutionID, writer: String, position: LogPosition)] = []
             for mark in marks {
                 if claim.fences(writer: mark.writer, term: term, at: mark.position) {
-                    if table.revokeMark(mark.id) { revoked += 1 }
+                    if table.revokeMark(mark.id) {
+                        revoked += 1
+                        outbox.revoke(key: NotificationEvent.key(.executionFailed, execution: mark.id))
+                    }
                 } else {
                     kept.append(mark)
                 }

@@ -50,6 +50,7 @@ extension NodeCore {
             sweep = SweepProgress(term: result.term, alive: alive, started: now)
             actions += continueSweep(now: now)
         }
+        actions += notificationTick(now: now, alive: alive)
         return actions
     }
 
@@ -85,7 +86,7 @@ extension NodeCore {
         if let degraded = outcome.degraded { actions.append(.report(.degraded(degraded))) }
         for strike in outcome.struck { actions.append(.report(.struck(strike.executionID, strikes: strike.strikes))) }
         if !outcome.struck.isEmpty {
-            let ticket = writes.open(.strikes(count: outcome.struck.count), execution: nil)
+            let ticket = writes.open(.strikes(outcome.struck), execution: nil)
             actions.append(.write(ticket, DurableWrite(kind: .strikeBatch, term: term, time: now.wall, payload: StrikeBatch.encode(outcome.struck))))
         }
         for mark in outcome.marked {

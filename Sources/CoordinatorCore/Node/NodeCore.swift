@@ -33,6 +33,10 @@ public struct NodeCore: Sendable {
         public var retentionMs: Int64
         /// Records surveyed per chunk of a sweep (the shell takes the lock once per chunk).
         public var sweepChunk = 65_536
+        /// Notification channels and delivery pacing.
+        public var notifications = Outbox.Settings()
+        /// The leader reports a node dead once it has been out of the membership this long.
+        public var nodeDeadAfterMs: Int64 = 10_000
 
         public init(
             me: String, configured: [String], rule: SweepRule = SweepRule(), timestamps: TimestampFormatter = .utc,
@@ -75,9 +79,14 @@ public struct NodeCore: Sendable {
     /// Failure marks applied, by who wrote them where in which term: a claim read later may
     /// void them (the fence). Only the newest terms are kept.
     var appliedMarks: [UInt64: [(id: ExecutionID, writer: String, position: LogPosition)]] = [:]
+    /// Notifications owed, from the store (the same on every node).
+    public internal(set) var outbox: Outbox
+    /// What only the node that decides notifications keeps.
+    var notifying = NotifyingState()
 
     public init(settings: Settings) {
         self.settings = settings
+        self.outbox = Outbox(settings: settings.notifications)
         self.table = ExecutionTable(localOrigin: settings.me)
         self.duty = SweepDuty(me: settings.me, configured: settings.configured, rule: settings.rule)
     }
@@ -101,6 +110,7 @@ public struct NodeCore: Sendable {
                 let result: Result<ExecutionTable.HeartbeatOutcome, ExecutionConflict> =
                     heartbeat.status == record.status
                     ? .success(.alreadyFinished) : .failure(ExecutionConflict(executionID: id, status: record.status, attempted: "heartbeat"))
+                if heartbeat.status == .running { noteZombie(record, now: now) }
                 return .done(.heartbeat(result), actions: [])
             }
             if heartbeat.status == .running { return apply(heartbeat, now: now) }
@@ -168,10 +178,15 @@ public struct NodeCore: Sendable {
         guard let purpose = writes.close(ticket) else { return (nil, []) }
         switch purpose {
         case .heartbeat(let heartbeat, let received):
-            if case .done(let answer, let actions) = apply(heartbeat, now: received) { return (answer, actions) }
+            if case .done(let answer, let actions) = apply(heartbeat, now: received) {
+                if heartbeat.status.isTerminal { noteFinished(heartbeat.executionID, writer: me, term: 0, now: now) }
+                return (answer, actions)
+            }
             return (nil, [])
         case .completion(let completion, let received):
-            return (.recorded(table.apply(completion, nowMs: received.wall.ms)), [])
+            let answer = NodeAnswer.recorded(table.apply(completion, nowMs: received.wall.ms))
+            noteFinished(completion.executionID, writer: me, term: 0, now: now)
+            return (answer, [])
         case .registration(let registration, let received):
             return (.recorded(table.apply(registration, nowMs: received.wall.ms, seen: received.judge)), [])
         case .pause(let paused, let stamp):
@@ -184,9 +199,18 @@ public struct NodeCore: Sendable {
             remember(mark: fact.executionID, writer: me, term: term, at: position)
             status.lastMarked += 1
             status.totalMarked += 1
+            noteFinished(fact.executionID, writer: me, term: term, now: now)
             return (nil, [.report(.marked(fact.executionID, rule: mark.rule, strikes: mark.strikes))])
-        case .strikes:
+        case .strikes(let entries):
+            noteStrikes(entries, writer: me, term: status.term, now: now)
             return (nil, [])
+        case .event(let event):
+            notifying.eventWrites.remove(event.key)
+            outbox.record(event, now: now)
+            return (nil, deliveries(now: now))
+        case .ack(let ack):
+            outbox.acknowledge(ack, atMs: now.wall.ms)
+            return (nil, [.report(.notificationSettled(ack))] + deliveries(now: now))
         case .claim(let claim):
             if claimWrite == ticket { claimWrite = nil }
             if ownClaim == claim.term, duty.election.leader == me, duty.election.term == claim.term { status.termDurable = true }
@@ -210,9 +234,16 @@ public struct NodeCore: Sendable {
         case .mark(let fact, _, _):
             status.lastError = "failure mark of \(fact.executionID) not recorded: \(reason)"
             return [.report(.markNotRecorded(fact.executionID, reason: reason))]
-        case .strikes(let count):
+        case .strikes(let entries):
             status.lastError = "strike counts not recorded: \(reason)"
-            return [.report(.strikesNotRecorded(count: count, reason: reason))]
+            return [.report(.strikesNotRecorded(count: entries.count, reason: reason))]
+        case .event(let event):
+            notifying.eventWrites.remove(event.key)
+            notifying.queued.append(event)
+            return [.report(.notificationNotRecorded(key: event.key, reason: reason))]
+        case .ack(let ack):
+            outbox.ackNotWritten(ack)
+            return [.report(.notificationNotRecorded(key: ack.key, reason: reason))]
         case .claim(let claim):
             if claimWrite == ticket { claimWrite = nil }
             claimRetryAt = now.judge + 1_000

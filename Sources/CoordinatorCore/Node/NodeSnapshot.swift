@@ -20,6 +20,8 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var marks: [MarkSource] = []
     /// The pause flag's latest change, if any.
     public var pause: PauseChange?
+    /// The notification outbox (``Outbox/snapshotPayload``); empty when no channel is configured.
+    public var outbox: [UInt8] = []
 
     public struct Release: Sendable, Equatable {
         public var term: UInt64
@@ -44,7 +46,8 @@ public struct NodeSnapshot: Sendable, Equatable {
         self.generation = generation
     }
 
-    static let format: UInt8 = 1
+    /// 2 added the outbox; format 1 (without it) is still read.
+    static let format: UInt8 = 2
 
     /// Compact binary: format, then each part as a count and its entries.
     public var encoded: [UInt8] {
@@ -86,13 +89,14 @@ public struct NodeSnapshot: Sendable, Equatable {
         } else {
             out.append(0)
         }
+        Self.append(outbox, to: &out)
         return out
     }
 
     /// Decodes ``encoded``; `nil` when the bytes are not a snapshot of this format.
     public init?(decoding bytes: [UInt8]) {
         var r = ByteReader(bytes[...])
-        guard r.readByte() == Self.format, let generation = r.readVarint(), let factCount = r.readVarint(), factCount <= UInt64(r.remaining) else { return nil }
+        guard let format = r.readByte(), format == 1 || format == Self.format, let generation = r.readVarint(), let factCount = r.readVarint(), factCount <= UInt64(r.remaining) else { return nil }
         self.init(generation: generation)
         facts.reserveCapacity(Int(factCount))
         for _ in 0..<factCount {
@@ -131,6 +135,10 @@ public struct NodeSnapshot: Sendable, Equatable {
         if pauseFlag != 0 {
             guard let time = r.readVarint(), let node = Self.string(&r) else { return nil }
             pause = PauseChange(paused: pauseFlag == 2, timeMs: Varint.unzigzag(time), node: node)
+        }
+        if format >= 2 {
+            guard let outbox = Self.bytes(&r) else { return nil }
+            self.outbox = outbox
         }
         guard r.isAtEnd else { return nil }
     }
@@ -190,6 +198,7 @@ extension NodeCore {
             for mark in marks { snapshot.marks.append(NodeSnapshot.MarkSource(term: term, id: mark.id, writer: mark.writer, position: mark.position)) }
         }
         if pause.version.ms != .min { snapshot.pause = NodeSnapshot.PauseChange(paused: pause.paused, timeMs: pause.version.ms, node: pause.version.node) }
+        if outbox.isActive { snapshot.outbox = outbox.snapshotPayload }
         return snapshot
     }
 
@@ -205,6 +214,7 @@ extension NodeCore {
         for mark in snapshot.marks { remember(mark: mark.id, writer: mark.writer, term: mark.term, at: mark.position) }
         if let change = snapshot.pause { pause.apply(change.paused, at: WallTime(ms: change.timeMs), by: change.node) }
         status.paused = pause.paused
+        if !snapshot.outbox.isEmpty, outbox.isActive { _ = outbox.restore(snapshot: snapshot.outbox, now: now) }
         // Strike counts wait for the heartbeat they judged (gossip brings it), as after a replay.
         table.apply(strikes: snapshot.strikes)
         return restore(records, now: now)

@@ -85,6 +85,9 @@ public enum NodeAction: Sendable, Equatable {
     case forget(ExecutionID)
     /// Log it, count it.
     case report(NodeEvent)
+    /// Deliver a notification (the leader only); report the result with
+    /// ``NodeCore/deliveryFinished(_:result:now:)``.
+    case deliver(NotificationAttempt)
 }
 
 /// What happened, for logs, metrics and health.
@@ -110,4 +113,10 @@ public enum NodeEvent: Sendable, Equatable {
     case marksFenced(count: Int, claimTerm: UInt64, claimant: String)
     /// Heartbeats from one coordinator more than a table tells apart were ignored.
     case tooManyOrigins(String)
+    /// A notification was delivered, or given up after its horizon.
+    case notificationSettled(NotificationAck)
+    /// A delivery attempt failed; it is retried.
+    case notificationRetry(Outbox.Target, attempt: Int, error: String)
+    /// A notification event or acknowledgement could not be made durable (tried again).
+    case notificationNotRecorded(key: String, reason: String)
 }

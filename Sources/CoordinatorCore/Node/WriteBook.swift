@@ -12,7 +12,11 @@ struct WriteBook: Sendable {
         case registration(Registration, NodeNow)
         /// A failure mark of `term`.
         case mark(ExecutionFact, SweepMark, term: UInt64)
-        case strikes(count: Int)
+        case strikes([StrikeEntry])
+        /// An explicit notification event (``DurableKind/notificationEvent``).
+        case event(NotificationEvent)
+        /// A delivery's outcome.
+        case ack(NotificationAck)
         case claim(TermClaim)
         case release(term: UInt64)
         case pause(Bool, WallTime)

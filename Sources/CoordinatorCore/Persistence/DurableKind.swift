@@ -17,4 +17,10 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     case generation = 7
     /// A leader gave up its term on purpose (a lower node id is back); others may claim a new one.
     case leadershipReleased = 9
+    /// A notification event no other record carries (``NotificationEvent``): recovered,
+    /// fenced, node and monitor events. Late, failed and completed events are derived from
+    /// the strike batch, failure mark and completion records themselves.
+    case notificationEvent = 10
+    /// A delivery's outcome for one channel (``NotificationAck``).
+    case notificationAck = 11
 }

@@ -15,6 +15,10 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let snapshot = RecordType(rawValue: 8)
     /// A leader gave up its term on purpose.
     public static let leadershipReleased = RecordType(rawValue: 9)
+    /// A notification event that no other record carries (recovered, fenced, node, monitor).
+    public static let notificationEvent = RecordType(rawValue: 10)
+    /// A notification was delivered to a channel, or given up as undeliverable.
+    public static let notificationAck = RecordType(rawValue: 11)
 
     public var description: String {
         switch self {
@@ -27,6 +31,8 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .generation: "generation"
         case .snapshot: "snapshot"
         case .leadershipReleased: "leadership_released"
+        case .notificationEvent: "notification_event"
+        case .notificationAck: "notification_ack"
         default: "type_\(rawValue)"
         }
     }

@@ -1,0 +1,88 @@
+import Foundation
+import CoordinatorCore
+import VigilJSON
+
+/// The JSON event a webhook receives (format `json`) and a command reads on stdin: the event,
+/// its key, the execution as the sender sees it, times in UTC and in the configured zone, the
+/// node that made the decision durable, the sender and the term.
+public struct NotificationBody: Sendable {
+    public let timestamps: TimestampFormatter
+    /// The node sending.
+    public let sender: String
+
+    public init(timestamps: TimestampFormatter, sender: String) {
+        self.timestamps = timestamps
+        self.sender = sender
+    }
+
+    public func json(_ attempt: NotificationAttempt) -> JSONValue {
+        let event = attempt.event
+        var o: [JSONObject.Member] = []
+        func put(_ key: String, _ value: JSONValue) { o.append(.init(key: key, value: value)) }
+        func time(_ key: String, _ ms: Int64?) {
+            guard let ms else {
+                put(key, .null)
+                put(key + "_utc", .null)
+                return
+            }
+            put(key, .string(timestamps.iso8601(unixMs: ms)))
+            put(key + "_utc", .string(TimestampFormatter.utc.iso8601(unixMs: ms)))
+        }
+        put("event", .string(event.kind.rawValue))
+        put("key", .string(event.key))
+        put("summary", .string(summary(attempt)))
+        time("occurred_at", event.occurredAtMs)
+        put("execution_id", event.executionID.map { .string($0.description) } ?? .null)
+        if let node = event.subjectNode { put("subject_node", .string(node)) }
+        let execution = attempt.execution
+        put("container_id", (execution?.containerID ?? event.container).flatMap { $0.isEmpty ? nil : JSONValue.string($0) } ?? .null)
+        put("status", execution.map { .string($0.status.description) } ?? .null)
+        put("reason", (event.detail ?? execution?.reason).map { .string($0) } ?? .null)
+        put("progress", execution?.progress.map { .object($0) } ?? .null)
+        put("strikes", execution.map { .int(Int64($0.strikes)) } ?? .null)
+        put("heartbeat_count", execution.map { .int(Int64($0.heartbeatCount)) } ?? .null)
+        time("registered_at", execution?.registeredAtMs)
+        time("last_heartbeat", execution?.lastHeartbeatMs)
+        time("finished_at", execution?.finishedAtMs)
+        put("timezone", .string(timestamps.timeZone.identifier))
+        put("node", .string(event.writer))
+        put("sender", .string(sender))
+        put("term", .int(Int64(attempt.term)))
+        put("decided_in_term", .int(Int64(event.term)))
+        put("attempt", .int(Int64(attempt.attempt)))
+        put("channel", .string(attempt.target.channel))
+        return .object(JSONObject(o))
+    }
+
+    /// One line for people (Slack text, plain-text channels).
+    public func summary(_ attempt: NotificationAttempt) -> String {
+        let event = attempt.event
+        var subject = event.executionID.map { "execution \($0)" } ?? event.subjectNode.map { "node \($0)" } ?? "the monitor"
+        if let container = attempt.execution?.containerID ?? event.container, !container.isEmpty { subject += " (container \(container))" }
+        let what: String =
+            switch event.kind {
+            case .executionLate: "is late: its heartbeat is overdue (first strike)"
+            case .executionRecovered: "heartbeats again after a strike"
+            case .executionFailed: "FAILED"
+            case .executionCompleted: "completed"
+            case .executionFenced: "got a heartbeat after it finished (zombie container?)"
+            case .nodeDead: "is dead"
+            case .nodeAlive: "is alive again"
+            case .monitorDegraded: "is degraded: the sweep struck nobody"
+            case .monitorRestored: "judges normally again"
+            case .notificationTest: "sends a test notification"
+            }
+        var line = "[vigil] \(subject) \(what)"
+        if let detail = event.detail ?? attempt.execution?.reason { line += ": \(detail)" }
+        return line
+    }
+
+    /// The body for a channel's format.
+    public func body(_ attempt: NotificationAttempt, format: ChannelSettings.Format) -> [UInt8] {
+        switch format {
+        case .json: JSONWriter.encode(json(attempt))
+        case .slack: JSONWriter.encode(.object(JSONObject([.init(key: "text", value: .string(summary(attempt)))])))
+        case .text: Array((summary(attempt) + "\n").utf8)
+        }
+    }
+}

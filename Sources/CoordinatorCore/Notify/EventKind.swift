@@ -1,0 +1,78 @@
+/// What a notification is about. The raw value is the event's name in configuration
+/// (`events` patterns), webhook bodies and the API.
+public enum EventKind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// An execution's first strike: its heartbeat is overdue.
+    case executionLate = "execution.late"
+    /// A heartbeat arrived after a strike.
+    case executionRecovered = "execution.recovered"
+    /// The execution is FAILED: the sweep's failure mark (with its explanation), or the
+    /// container reported the failure itself.
+    case executionFailed = "execution.failed"
+    /// The container reported success.
+    case executionCompleted = "execution.completed"
+    /// A heartbeat for a finished execution: a zombie container.
+    case executionFenced = "execution.fenced"
+    /// A coordinator node left the cluster (the leader's view, after a hold-down).
+    case nodeDead = "node.dead"
+    /// A coordinator node reported dead is back.
+    case nodeAlive = "node.alive"
+    /// The sweep blamed the monitor (the mass-failure guard) and struck nobody.
+    case monitorDegraded = "monitor.degraded"
+    /// A sweep after a degraded one judged normally again.
+    case monitorRestored = "monitor.restored"
+    /// `vigil notify test CHANNEL`: sent once to one channel, outside the outbox.
+    case notificationTest = "notification.test"
+
+    public var description: String { rawValue }
+
+    /// Derived from a record that exists anyway (strike batch, failure mark, completion), as
+    /// opposed to written as a ``DurableKind/notificationEvent`` of its own.
+    public var isDerived: Bool {
+        switch self {
+        case .executionLate, .executionFailed, .executionCompleted: true
+        default: false
+        }
+    }
+}
+
+/// An `events` pattern of a channel: an exact name (`execution.failed`), a family
+/// (`execution.*`) or everything (`*`).
+public struct EventPattern: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+
+    /// `nil` when the pattern matches no event kind at all (a typo in the configuration).
+    public init?(_ text: String) {
+        self.text = text
+        guard EventKind.allCases.contains(where: { self.matches($0) }) else { return nil }
+    }
+
+    public func matches(_ kind: EventKind) -> Bool {
+        if text == "*" { return true }
+        if text.hasSuffix(".*") { return kind.rawValue.hasPrefix(text.dropLast(1)) }
+        return kind.rawValue == text
+    }
+
+    public var description: String { text }
+}
+
+/// Which events a channel wants: the core needs only this of a channel (where and how to send
+/// is the shell's business).
+public struct ChannelRule: Sendable, Hashable {
+    public var name: String
+    public var events: [EventPattern]
+    /// Only execution events whose container id starts with this (node and monitor events
+    /// always pass).
+    public var containerPrefix: String?
+
+    public init(name: String, events: [EventPattern], containerPrefix: String? = nil) {
+        self.name = name
+        self.events = events
+        self.containerPrefix = containerPrefix
+    }
+
+    public func wants(_ event: NotificationEvent) -> Bool {
+        guard events.contains(where: { $0.matches(event.kind) }) else { return false }
+        guard let prefix = containerPrefix, !prefix.isEmpty, event.executionID != nil else { return true }
+        return (event.container ?? "").hasPrefix(prefix)
+    }
+}
