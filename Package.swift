@@ -153,6 +153,7 @@ let package = Package(
             name: "vigil-bench",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                "Outbound",
                 "Coordinator",
                 "CoordinatorCore",
                 "VigilJSON",

@@ -9,7 +9,7 @@ import CoordinatorCore
 /// restarted a minute later. Counts false, lost and duplicate marks over all runs and the
 /// detection latency (last heartbeat → mark) with and without a failover in the count.
 enum FailoverBenchmark {
-    static func run(runs: Int, executions: Int, workers: Int) async {
+    static func run(runs: Int, executions: Int, workers: Int, notifications: Bool = false) async {
         let rule = SweepRule()
         let started = ContinuousClock.now
         let reports = await withTaskGroup(of: [ClusterSimulation.Report].self) { group in
@@ -25,6 +25,18 @@ enum FailoverBenchmark {
                         settings.trace = ProcessInfo.processInfo.environment["VIGIL_SIM_TRACE"] != nil
                         var rng = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D)
                         settings.kills = [(atMs: 450_000 + Int64(rng.next() % 400_000), node: .leader)]
+                        if notifications {
+                            // The leader dies right after sending (marks fall from ~11 min on);
+                            // the receiver fails 30% of first attempts and is down for 100 s.
+                            settings.kills = []
+                            settings.killSenderAfterMs = 660_000 + Int64(rng.next() % 300_000)
+                            let downAt = 600_000 + Int64(rng.next() % 400_000)
+                            settings.receiverDown = downAt..<(downAt + 100_000)
+                            settings.receiverFailShare = 0.3
+                            var outbox = Outbox.Settings(channels: [ChannelRule(name: "hook", events: [EventPattern("execution.failed")!])])
+                            outbox.maxRetryMs = 60_000
+                            settings.notifications = outbox
+                        }
                         let report = ClusterSimulation.run(settings)
                         if ProcessInfo.processInfo.environment["VIGIL_BENCH_VERBOSE"] != nil, let worst = report.failoverLatenciesMs.max() {
                             print("seed \(seed) kill_at \(settings.kills[0].atMs) worst_failover_latency_s \(Double(worst) / 1000) terms \(report.terms)")
@@ -40,6 +52,7 @@ enum FailoverBenchmark {
             return all
         }
         let elapsed = ContinuousClock.now - started
+        if notifications { return reportNotifications(reports, executions: executions, seconds: elapsed.components.seconds) }
         let falseMarks = reports.reduce(0) { $0 + $1.falseMarks.count }
         let lost = reports.reduce(0) { $0 + $1.lostMarks.count }
         let duplicates = reports.reduce(0) { $0 + $1.duplicateMarks.count }
@@ -62,3 +75,22 @@ enum FailoverBenchmark {
     }
 }
 
+
+extension FailoverBenchmark {
+    static func reportNotifications(_ reports: [ClusterSimulation.Report], executions: Int, seconds: Int64) {
+        let marked = reports.reduce(0) { $0 + $1.firstAttemptLatenciesMs.count }
+        let lost = reports.reduce(0) { $0 + $1.lostNotifications.count }
+        let twoKeys = reports.reduce(0) { $0 + $1.notifiedUnderTwoKeys.count }
+        let forLive = reports.reduce(0) { $0 + $1.notificationsForLive.count }
+        let sameKeyRepeats = reports.reduce(0) { $0 + $1.received.values.reduce(0) { $0 + max(0, $1 - 1) } }
+        let killed = reports.reduce(0) { $0 + $1.sendersKilled }
+        let attempts = reports.reduce(0) { $0 + $1.attempts }
+        let latencies = reports.flatMap(\.firstAttemptLatenciesMs).sorted()
+        print("notify-failover: runs \(reports.count) executions_per_run \(executions) senders_killed_mid_send \(killed) seconds \(seconds)")
+        print("notify-failover: marked_executions \(marked) lost_events \(lost) notified_under_two_keys \(twoKeys) notified_while_live \(forLive)")
+        print("notify-failover: attempts \(attempts) same_key_repeat_deliveries \(sameKeyRepeats) false_marks \(reports.reduce(0) { $0 + $1.falseMarks.count })")
+        if !latencies.isEmpty {
+            print("notify-failover: mark_to_first_attempt_ms (simulated) p50 \(latencies[latencies.count / 2]) p99 \(latencies[min(latencies.count - 1, latencies.count * 99 / 100)]) max \(latencies.last!)")
+        }
+    }
+}

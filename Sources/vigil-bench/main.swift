@@ -13,6 +13,8 @@ import CoordinatorCore
 ///   vigil-bench failover RUNS [EXECUTIONS]   seeded simulated leader failovers: false/lost/duplicate marks
 ///   vigil-bench restart DIR HISTORY LIVE     restart to ready from a snapshot with HISTORY records of history
 ///   vigil-bench retention DIR EXECUTIONS     store bytes left after EXECUTIONS finished and passed retention
+///   vigil-bench notify DIR COUNT             deliveries per second one leader sustains to a local webhook receiver
+///   vigil-bench notify-failover RUNS [EXECUTIONS]   simulated leader failovers with deliveries in flight: lost events, keys
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "bare-http":
@@ -49,6 +51,15 @@ case "retention":
         fail("usage: vigil-bench retention DIR EXECUTIONS")
     }
     try await RestartBenchmark.retention(directory: dir, executions: count)
+case "notify":
+    guard let dir = arguments.dropFirst().first, let count = arguments.dropFirst(2).first.flatMap({ Int($0) }), count > 0 else {
+        fail("usage: vigil-bench notify DIR COUNT")
+    }
+    try await NotifyBenchmark.run(directory: dir, count: count)
+case "notify-failover":
+    guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench notify-failover RUNS [EXECUTIONS]") }
+    let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2_000
+    await FailoverBenchmark.run(runs: runs, executions: executions, workers: 2, notifications: true)
 case "failover":
     guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench failover RUNS [EXECUTIONS]") }
     let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000

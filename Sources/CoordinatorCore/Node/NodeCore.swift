@@ -200,10 +200,10 @@ public struct NodeCore: Sendable {
             status.lastMarked += 1
             status.totalMarked += 1
             noteFinished(fact.executionID, writer: me, term: term, now: now)
-            return (nil, [.report(.marked(fact.executionID, rule: mark.rule, strikes: mark.strikes))])
+            return (nil, [.report(.marked(fact.executionID, rule: mark.rule, strikes: mark.strikes))] + deliveries(now: now))
         case .strikes(let entries):
             noteStrikes(entries, writer: me, term: status.term, now: now)
-            return (nil, [])
+            return (nil, deliveries(now: now))
         case .event(let event):
             notifying.eventWrites.remove(event.key)
             outbox.record(event, now: now)
