@@ -56,7 +56,8 @@ public struct CommandRunner: Sendable {
                     return Array(tail.suffix(limit))
                 }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
+                    // Cancelled once the output is read: the program ended in time.
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
                     timedOut.set()
                     try await execution.teardown(using: [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))])
                     return nil

@@ -28,6 +28,13 @@ ensure_python_requests() {
   fi
 }
 
+ensure_python_module() {  # ensure_python_module MODULE PYPI_PACKAGE
+  if ! python3 -c "import $1" 2>/dev/null; then
+    echo "vigil: installing python $2 (from PyPI)" >&2
+    python3 -m pip install -q "$2"
+  fi
+}
+
 ensure_tool() {  # ensure_tool COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }

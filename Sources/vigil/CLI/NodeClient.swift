@@ -20,13 +20,13 @@ struct NodeClient {
         try await send(path, method: "GET", body: nil)
     }
 
-    func post(_ path: String, json: String?) async throws(Failure) -> JSONValue {
-        try await send(path, method: "POST", body: json)
+    func post(_ path: String, json: String?, timeout: TimeInterval = 10) async throws(Failure) -> JSONValue {
+        try await send(path, method: "POST", body: json, timeout: timeout)
     }
 
-    private func send(_ path: String, method: String, body: String?) async throws(Failure) -> JSONValue {
+    private func send(_ path: String, method: String, body: String?, timeout: TimeInterval = 10) async throws(Failure) -> JSONValue {
         guard let url = URL(string: baseURL + path) else { throw Failure(description: "invalid node URL \(baseURL)") }
-        var request = URLRequest(url: url, timeoutInterval: 10)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
