@@ -202,6 +202,7 @@ let package = Package(
             ],
             swiftSettings: optimizedInDebug
         ),
+        .testTarget(name: "OutboundTests", dependencies: ["Outbound", "Coordinator"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "VigilCodec"], swiftSettings: swiftSettings),
         .target(name: "CoordinatorSimulation", dependencies: ["Coordinator", "CoordinatorCore", "Gossip", "VigilCodec"], swiftSettings: optimizedInDebug),
         .testTarget(

@@ -59,3 +59,17 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
         self.init(elements.map { Member(key: $0.0, value: $0.1) })
     }
 }
+
+extension JSONValue {
+    /// The member `key` of an object; `nil` for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    /// The elements of an array; empty for anything else.
+    public var arrayValue: [JSONValue] {
+        if case .array(let a) = self { return a }
+        return []
+    }
+}

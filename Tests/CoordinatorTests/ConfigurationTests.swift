@@ -1,6 +1,7 @@
 import Gossip
 import Coordinator
 import Foundation
+import CoordinatorCore
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -89,5 +90,59 @@ import Testing
 
     @Test func missingFileIsAnError() {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(path: "/nonexistent/cluster.json") }
+    }
+}
+
+@Suite struct NotificationConfigurationTests {
+    static let secret = "whsec_" + Data(repeating: 3, count: 32).base64EncodedString()
+
+    static func parse(_ notifications: String) throws(ConfigurationError) -> VigilConfiguration {
+        let text = #"{"nodes":[{"id":"n1","http":"127.0.0.1:8000","gossip":"127.0.0.1:7946"}],"notifications":\#(notifications)}"#
+        return try ConfigurationLoader.parse(Array(text.utf8))
+    }
+
+    @Test func channelsAndPacingAreRead() throws {
+        let c = try Self.parse(#"""
+            {"horizon_s":3600,"first_retry_s":0.5,"max_retry_s":60,"max_in_flight":8,"node_dead_after_s":20,"channels":[
+              {"name":"ops","type":"webhook","url":"https://hooks.example/x","secret":"\#(Self.secret)","events":["execution.failed","node.*"],
+               "container_prefix":"crawler-","timeout_s":5,"format":"slack"},
+              {"name":"mail","type":"command","argv":["/usr/local/bin/mail-alert","--to","ops"],"events":["*"]}]}
+            """#)
+        let n = c.notifications
+        #expect(n.channels.map(\.name) == ["ops", "mail"])
+        #expect(n.channels[0].kind == .webhook(url: "https://hooks.example/x", secret: Self.secret))
+        #expect(n.channels[0].format == .slack)
+        #expect(n.channels[0].containerPrefix == "crawler-")
+        #expect(n.channels[1].kind == .command(argv: ["/usr/local/bin/mail-alert", "--to", "ops"]))
+        #expect(n.channels[1].timeoutS == 10)
+        let outbox = n.outbox
+        #expect(outbox.horizonMs == 3_600_000)
+        #expect(outbox.firstRetryMs == 500)
+        #expect(outbox.maxRetryMs == 60_000)
+        #expect(outbox.maxInFlight == 8)
+        #expect(n.nodeDeadAfterS == 20)
+    }
+
+    @Test(arguments: [
+        (#"{"channels":[{"name":"a","type":"webhook","url":"http://x/","secret":"abc","events":["*"]}]}"#, "notifications.channels[0].secret"),
+        (#"{"channels":[{"name":"a","type":"webhook","secret":"SECRET","events":["*"]}]}"#, "notifications.channels[0].url"),
+        (#"{"channels":[{"name":"a","type":"webhook","url":"ftp://x","secret":"SECRET","events":["*"]}]}"#, "notifications.channels[0].url"),
+        (#"{"channels":[{"name":"a","type":"command","argv":[],"events":["*"]}]}"#, "notifications.channels[0].argv"),
+        (#"{"channels":[{"name":"a","type":"command","argv":["x"],"events":["execution.fail"]}]}"#, "notifications.channels[0].events[0]"),
+        (#"{"channels":[{"name":"a","type":"command","argv":["x"]}]}"#, "notifications.channels[0].events"),
+        (#"{"channels":[{"name":"a","type":"pager","events":["*"]}]}"#, "notifications.channels[0].type"),
+        (#"{"channels":[{"name":"a","type":"command","argv":["x"],"events":["*"]},{"name":"a","type":"command","argv":["y"],"events":["*"]}]}"#, "notifications.channels[1].name"),
+        (#"{"channels":[{"name":"a","type":"command","argv":["x"],"events":["*"],"format":"slack"}]}"#, "notifications.channels[0].format"),
+        (#"{"first_retry_s":10,"max_retry_s":1}"#, "notifications.max_retry_s"),
+        (#"{"retries":3}"#, "notifications.retries"),
+    ])
+    func mistakesNameTheKey(json: String, key: String) {
+        let text = json.replacingOccurrences(of: "SECRET", with: Self.secret)
+        #expect(throws: ConfigurationError.self) { try Self.parse(text) }
+        do {
+            _ = try Self.parse(text)
+        } catch {
+            #expect(error.key == key, "\(error)")
+        }
     }
 }

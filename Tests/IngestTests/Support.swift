@@ -32,10 +32,11 @@ struct TestNode {
     let app: Application<RouterResponder<BasicRequestContext>>
     let server: IngestServer
 
-    init(maxBodyBytes: Int = 65_536) throws {
+    init(maxBodyBytes: Int = 65_536, notifications: NotificationSettings = .init(), notifier: (any NotificationSender)? = nil) throws {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         config.http.maxBodyBytes = maxBodyBytes
-        node = try CoordinatorNode(id: "n1", configuration: config, clocks: clock.clocks)
+        config.notifications = notifications
+        node = try CoordinatorNode(id: "n1", configuration: config, notifier: notifier, clocks: clock.clocks)
         let clock = self.clock
         server = IngestServer(node: node, logger: Logger(label: "test"), metricsText: { Array("vigil_test 1\n".utf8) }, nowMs: { clock.nowMs })
         app = Application(router: server.router())

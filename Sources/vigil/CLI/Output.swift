@@ -54,15 +54,3 @@ enum Output {
         return "\(s / 3600)h\(s / 60 % 60)m"
     }
 }
-
-extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    var arrayValue: [JSONValue] {
-        if case .array(let a) = self { return a }
-        return []
-    }
-}
