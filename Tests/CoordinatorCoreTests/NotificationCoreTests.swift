@@ -163,4 +163,18 @@ import VigilCodec
         #expect(shell.takeAttempts().map(\.event.key) == ["node.alive:n3:2"])
         #expect(shell.records.filter { $0.kind == .notificationEvent }.count == 4)
     }
+
+    @Test func aNodeThatStaysDeadIsRemindedOfEveryInterval() {
+        var settings = NodeCore.Settings(me: "n1", configured: ["n1", "n2", "n3"], rule: rule, started: 1_700_000_000_000, gossipValueBytes: 526)
+        settings.notifications = Outbox.Settings(channels: [ChannelRule(name: "hook", events: [EventPattern("node.*")!])])
+        settings.notifications.repeatIntervalMs = 10_000
+        settings.nodeDeadAfterMs = 5_000
+        var core = NodeCore(settings: settings)
+        var shell = Shell()
+        run(&core, &shell, from: 0, to: 36_000, alive: ["n1", "n2"])
+        // Dead at 5 s; reminders at 15, 25 and 35 s; numbered from the death, each once.
+        #expect(shell.takeAttempts().map(\.event.key) == ["node.dead:n3:1", "node.dead:n3:1:reminder:1", "node.dead:n3:1:reminder:2", "node.dead:n3:1:reminder:3"])
+        run(&core, &shell, from: 36_250, to: 50_000, alive: ["n1", "n2", "n3"])
+        #expect(shell.takeAttempts().map(\.event.key) == ["node.alive:n3:2"], "back: no more reminders")
+    }
 }

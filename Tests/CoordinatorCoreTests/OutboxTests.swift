@@ -192,4 +192,50 @@ import Testing
         let result7 = damaged.restore(snapshot: Array(box.snapshotPayload.dropLast(2)), now: at(0))
         #expect(!result7)
     }
+
+    @Test func aBurstOnAGroupingChannelGoesOutAsOneDurableGroupUnderOneKey() {
+        var box = outbox([ChannelRule(name: "chat", events: [EventPattern("execution.failed")!], groupWindowMs: 5_000, groupMax: 3)])
+        let ids = (1...5).map { ExecutionID(high: 9, low: UInt64($0)) }
+        for (n, id) in ids.enumerated() { box.record(failed(id, at: Int64(n) * 100), now: at(Int64(n) * 100)) }
+        // Held for the window: nothing due before it ends.
+        #expect(box.due(now: at(4_999), term: 1).isEmpty)
+        #expect(box.takeGroupDecisions().isEmpty)
+        // Then the first three are grouped (group_max 3): decided, not yet sent.
+        #expect(box.due(now: at(5_000), term: 1).isEmpty)
+        var groups = box.takeGroupDecisions()
+        #expect(groups.map(\.members.count) == [3])
+        let group = groups[0]
+        #expect(group.key == "group:chat:execution.failed:\(ids[0])")
+        #expect(NotificationGroup(payload: group.payload) == group)
+        // Durable: sent as one message with its members; the members are not sent alone.
+        box.applyGroup(group, now: at(5_010))
+        let attempts = box.due(now: at(5_010), term: 1)
+        #expect(attempts.map(\.target.key) == [group.key])
+        #expect(attempts.first?.members.map(\.event.key) == ids.prefix(3).map { "execution.failed:\($0)" })
+        // The two left over make a second group when their window ends.
+        #expect(box.due(now: at(5_400), term: 1).isEmpty)
+        groups = box.takeGroupDecisions()
+        #expect(groups.map(\.members.count) == [2])
+        // Acknowledging the group settles its members: replayed, they are owed nothing.
+        let ack = box.finished(attempts[0].target, attempt: 1, result: .delivered, now: at(5_020))!
+        box.acknowledge(ack, atMs: 1_700_000_005_030)
+        #expect(box.pending[Outbox.Target(key: "execution.failed:\(ids[0])", channel: "chat")] == nil)
+        let again = box.record(failed(ids[1], at: 100), now: at(6_000))
+        #expect(!again)
+        // A node that reads the acknowledgement before the group record owes nothing either.
+        var other = outbox([ChannelRule(name: "chat", events: [EventPattern("execution.failed")!], groupWindowMs: 5_000)])
+        other.acknowledge(ack, atMs: 1_700_000_005_030)
+        for id in ids.prefix(3) { other.record(failed(id), now: at(0)) }
+        other.applyGroup(group, now: at(10))
+        #expect(other.pending.isEmpty)
+    }
+
+    @Test func anEventAloneInItsWindowIsSentAlone() {
+        var box = outbox([ChannelRule(name: "chat", events: [EventPattern("*")!], groupWindowMs: 1_000)])
+        box.record(failed(), now: at(0))
+        let attempts = box.due(now: at(1_000), term: 1)
+        #expect(attempts.map(\.target.key) == ["execution.failed:\(id)"])
+        #expect(attempts.first?.members.isEmpty == true)
+        #expect(box.takeGroupDecisions().isEmpty)
+    }
 }

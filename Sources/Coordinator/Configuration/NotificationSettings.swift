@@ -13,6 +13,8 @@ public struct NotificationSettings: Sendable, Equatable {
     public var maxInFlight = 64
     /// The leader reports a node dead (`node.dead`) once it has been out of the membership this long.
     public var nodeDeadAfterS: Double = 10
+    /// While a node stays dead or the monitor degraded, a reminder this often; 0: none (the default).
+    public var repeatIntervalS: Double = 0
 
     public init(channels: [ChannelSettings] = []) {
         self.channels = channels
@@ -25,6 +27,7 @@ public struct NotificationSettings: Sendable, Equatable {
         settings.firstRetryMs = max(1, Int64(firstRetryS * 1000))
         settings.maxRetryMs = max(settings.firstRetryMs, Int64(maxRetryS * 1000))
         settings.maxInFlight = maxInFlight
+        settings.repeatIntervalMs = repeatIntervalS > 0 ? Int64(repeatIntervalS * 1000) : nil
         return settings
     }
 
@@ -58,6 +61,10 @@ public struct ChannelSettings: Sendable, Equatable {
     /// A webhook's request, or a command's run, fails after this long. Default 10 s.
     public var timeoutS: Double = 10
     public var format: Format = .json
+    /// Events of one kind due within this window go out as one message (0: each alone).
+    public var groupWindowS: Double = 0
+    /// The most events in one grouped message.
+    public var groupMax = 500
 
     public init(name: String, kind: Kind, events: [EventPattern], containerPrefix: String? = nil) {
         self.name = name
@@ -66,18 +73,21 @@ public struct ChannelSettings: Sendable, Equatable {
         self.containerPrefix = containerPrefix
     }
 
-    public var rule: ChannelRule { ChannelRule(name: name, events: events, containerPrefix: containerPrefix) }
+    public var rule: ChannelRule {
+        ChannelRule(name: name, events: events, containerPrefix: containerPrefix, groupWindowMs: Int64(groupWindowS * 1000), groupMax: groupMax)
+    }
 }
 
 extension ConfigurationLoader.Reader {
     mutating func notifications(_ o: JSONObject) throws(ConfigurationError) -> NotificationSettings {
-        try checkKeys(o, allowed: ["channels", "horizon_s", "first_retry_s", "max_retry_s", "max_in_flight", "node_dead_after_s"])
+        try checkKeys(o, allowed: ["channels", "horizon_s", "first_retry_s", "max_retry_s", "max_in_flight", "node_dead_after_s", "repeat_interval_s"])
         var settings = NotificationSettings()
         if let v = try number(o["horizon_s"], "horizon_s") { settings.horizonS = v }
         if let v = try number(o["first_retry_s"], "first_retry_s") { settings.firstRetryS = v }
         if let v = try number(o["max_retry_s"], "max_retry_s") { settings.maxRetryS = v }
         if let v = try integer(o["max_in_flight"], "max_in_flight", in: 1...4096) { settings.maxInFlight = v }
         if let v = try number(o["node_dead_after_s"], "node_dead_after_s") { settings.nodeDeadAfterS = v }
+        if let v = try number(o["repeat_interval_s"], "repeat_interval_s", allowZero: true) { settings.repeatIntervalS = v }
         guard settings.maxRetryS >= settings.firstRetryS else { throw fail("max_retry_s", "must not be below first_retry_s") }
         guard let value = o["channels"] else { return settings }
         guard case .array(let list) = value else { throw fail("channels", "must be an array of channel objects") }
@@ -92,7 +102,7 @@ extension ConfigurationLoader.Reader {
     }
 
     func channel(_ c: JSONObject) throws(ConfigurationError) -> ChannelSettings {
-        try checkKeys(c, allowed: ["name", "type", "url", "secret", "argv", "events", "container_prefix", "timeout_s", "format"])
+        try checkKeys(c, allowed: ["name", "type", "url", "secret", "argv", "events", "container_prefix", "timeout_s", "format", "group_window_s", "group_max"])
         guard let name = try string(c["name"], "name") else { throw fail("name", "is required") }
         guard name.utf8.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
             throw fail("name", "must be 1-64 ASCII letters, digits, '-', '_' or '.', got \"\(name)\"")
@@ -134,6 +144,8 @@ extension ConfigurationLoader.Reader {
         }
         var channel = ChannelSettings(name: name, kind: kind, events: events, containerPrefix: try string(c["container_prefix"], "container_prefix"))
         if let v = try number(c["timeout_s"], "timeout_s") { channel.timeoutS = v }
+        if let v = try number(c["group_window_s"], "group_window_s", allowZero: true) { channel.groupWindowS = v }
+        if let v = try integer(c["group_max"], "group_max", in: 2...10_000) { channel.groupMax = v }
         if let f = try string(c["format"], "format") {
             guard let format = ChannelSettings.Format(rawValue: f) else {
                 throw fail("format", "must be one of \(ChannelSettings.Format.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(f)\"")

@@ -16,6 +16,7 @@ public struct NotificationBody: Sendable {
     }
 
     public func json(_ attempt: NotificationAttempt) -> JSONValue {
+        guard attempt.members.isEmpty else { return groupJSON(attempt) }
         let event = attempt.event
         var o: [JSONObject.Member] = []
         func put(_ key: String, _ value: JSONValue) { o.append(.init(key: key, value: value)) }
@@ -31,6 +32,7 @@ public struct NotificationBody: Sendable {
         put("event", .string(event.kind.rawValue))
         put("key", .string(event.key))
         put("summary", .string(summary(attempt)))
+        put("reminder", .bool(event.isReminder))
         time("occurred_at", event.occurredAtMs)
         put("execution_id", event.executionID.map { .string($0.description) } ?? .null)
         if let node = event.subjectNode { put("subject_node", .string(node)) }
@@ -54,8 +56,37 @@ public struct NotificationBody: Sendable {
         return .object(JSONObject(o))
     }
 
+    /// A group: the envelope (its own key), then each event in full under `events`, each with
+    /// its own `key` (receivers that dedupe events, not messages, use those).
+    private func groupJSON(_ attempt: NotificationAttempt) -> JSONValue {
+        let events = attempt.members.map { member in
+            json(NotificationAttempt(target: .init(key: member.event.key, channel: attempt.target.channel), event: member.event, attempt: attempt.attempt, term: attempt.term, execution: member.execution))
+        }
+        return .object(JSONObject([
+            .init(key: "event", value: .string(attempt.event.kind.rawValue)),
+            .init(key: "key", value: .string(attempt.event.key)),
+            .init(key: "group", value: .bool(true)),
+            .init(key: "count", value: .int(Int64(attempt.members.count))),
+            .init(key: "summary", value: .string(summary(attempt))),
+            .init(key: "occurred_at", value: .string(timestamps.iso8601(unixMs: attempt.event.occurredAtMs))),
+            .init(key: "occurred_at_utc", value: .string(TimestampFormatter.utc.iso8601(unixMs: attempt.event.occurredAtMs))),
+            .init(key: "sender", value: .string(sender)),
+            .init(key: "term", value: .int(Int64(attempt.term))),
+            .init(key: "attempt", value: .int(Int64(attempt.attempt))),
+            .init(key: "channel", value: .string(attempt.target.channel)),
+            .init(key: "events", value: .array(events)),
+        ]))
+    }
+
     /// One line for people (Slack text, plain-text channels).
     public func summary(_ attempt: NotificationAttempt) -> String {
+        if !attempt.members.isEmpty {
+            let names = attempt.members.prefix(5).map { member in
+                member.execution?.containerID.nilIfEmpty ?? member.event.container?.nilIfEmpty ?? member.event.executionID?.description ?? member.event.subjectNode ?? member.event.key
+            }
+            let more = attempt.members.count > 5 ? ", … (\(attempt.members.count - 5) more)" : ""
+            return "[vigil] \(attempt.members.count) × \(attempt.event.kind.rawValue): \(names.joined(separator: ", "))\(more)"
+        }
         let event = attempt.event
         var subject = event.executionID.map { "execution \($0)" } ?? event.subjectNode.map { "node \($0)" } ?? "the monitor"
         if let container = attempt.execution?.containerID ?? event.container, !container.isEmpty { subject += " (container \(container))" }
@@ -72,7 +103,7 @@ public struct NotificationBody: Sendable {
             case .monitorRestored: "judges normally again"
             case .notificationTest: "sends a test notification"
             }
-        var line = "[vigil] \(subject) \(what)"
+        var line = "[vigil]\(event.isReminder ? " reminder:" : "") \(subject) \(what)"
         if let detail = event.detail ?? attempt.execution?.reason { line += ": \(detail)" }
         return line
     }
@@ -85,4 +116,8 @@ public struct NotificationBody: Sendable {
         case .text: Array((summary(attempt) + "\n").utf8)
         }
     }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -67,11 +67,19 @@ extension NodeCore {
             outbox.abandonAttempts(now: now)
             notifying.deliveringTerm = status.term
         }
-        return outbox.due(now: now, term: status.term).map { attempt in
+        var actions: [NodeAction] = outbox.due(now: now, term: status.term).map { attempt in
             var attempt = attempt
             if let id = attempt.event.executionID, let record = table[id] { attempt.execution = NotificationContext(record) }
+            for index in attempt.members.indices {
+                if let id = attempt.members[index].event.executionID, let record = table[id] { attempt.members[index].execution = NotificationContext(record) }
+            }
             return .deliver(attempt)
         }
+        for group in outbox.takeGroupDecisions() {
+            let ticket = writes.open(.group(group), execution: nil)
+            actions.append(.write(ticket, DurableWrite(kind: .notificationGroup, term: status.term, time: now.wall, payload: group.payload)))
+        }
+        return actions
     }
 
     private mutating func writeAck(_ ack: NotificationAck, now: NodeNow) -> NodeAction {
@@ -158,6 +166,22 @@ extension NodeCore {
                         detail: "\(node) has been out of the membership for \((now.judge - since) / 1000) s (as \(me) sees it)"
                     ))
                 }
+            }
+        }
+        // Reminders while a node stays dead or the monitor degraded: the n-th is due n intervals
+        // after the change (only the latest missed one is sent).
+        if let interval = outbox.settings.repeatIntervalMs, interval > 0 {
+            var open: [(EventKind, String, Outbox.NodeChange, String?)] = outbox.nodeChanges.filter(\.value.dead).map {
+                (.nodeDead, NotificationEvent.key(.nodeDead, node: $0.key, sequence: $0.value.sequence), $0.value, $0.key)
+            }
+            if outbox.monitor.dead { open.append((.monitorDegraded, NotificationEvent.key(.monitorDegraded, sequence: outbox.monitor.sequence), outbox.monitor, nil)) }
+            for (kind, key, change, node) in open {
+                let n = (now.wall.ms - change.sinceMs) / interval
+                guard n >= 1 else { continue }
+                queue(NotificationEvent(
+                    kind: kind, key: NotificationEvent.reminderKey(of: key, number: n), subjectNode: node, occurredAtMs: now.wall.ms, writer: me, term: term,
+                    detail: "still \(kind == .nodeDead ? "dead" : "degraded") since \(settings.timestamps.iso8601(unixMs: change.sinceMs)) (reminder \(n))"
+                ))
             }
         }
         // The monitor: a degraded sweep opens an episode, a normal sweep closes it.

@@ -40,6 +40,9 @@ extension NodeCore {
         case .notificationAck:
             guard let ack = NotificationAck(payload: record.payload) else { return [] }
             outbox.acknowledge(ack, atMs: record.time.ms)
+        case .notificationGroup:
+            guard let group = NotificationGroup(payload: record.payload) else { return [] }
+            outbox.applyGroup(group, now: now)
         case .generation:
             break
         }

@@ -211,6 +211,9 @@ public struct NodeCore: Sendable {
         case .ack(let ack):
             outbox.acknowledge(ack, atMs: now.wall.ms)
             return (nil, [.report(.notificationSettled(ack))] + deliveries(now: now))
+        case .group(let group):
+            outbox.applyGroup(group, now: now)
+            return (nil, deliveries(now: now))
         case .claim(let claim):
             if claimWrite == ticket { claimWrite = nil }
             if ownClaim == claim.term, duty.election.leader == me, duty.election.term == claim.term { status.termDurable = true }
@@ -244,6 +247,9 @@ public struct NodeCore: Sendable {
         case .ack(let ack):
             outbox.ackNotWritten(ack)
             return [.report(.notificationNotRecorded(key: ack.key, reason: reason))]
+        case .group(let group):
+            outbox.groupNotWritten(group, now: now)
+            return [.report(.notificationNotRecorded(key: group.key, reason: reason))]
         case .claim(let claim):
             if claimWrite == ticket { claimWrite = nil }
             claimRetryAt = now.judge + 1_000

@@ -17,6 +17,8 @@ struct WriteBook: Sendable {
         case event(NotificationEvent)
         /// A delivery's outcome.
         case ack(NotificationAck)
+        /// Events to send as one message.
+        case group(NotificationGroup)
         case claim(TermClaim)
         case release(term: UInt64)
         case pause(Bool, WallTime)

@@ -63,11 +63,17 @@ public struct ChannelRule: Sendable, Hashable {
     /// Only execution events whose container id starts with this (node and monitor events
     /// always pass).
     public var containerPrefix: String?
+    /// Events of one kind due within this window are sent as one message (0: each alone).
+    public var groupWindowMs: Int64 = 0
+    /// The most events in one message.
+    public var groupMax = 500
 
-    public init(name: String, events: [EventPattern], containerPrefix: String? = nil) {
+    public init(name: String, events: [EventPattern], containerPrefix: String? = nil, groupWindowMs: Int64 = 0, groupMax: Int = 500) {
         self.name = name
         self.events = events
         self.containerPrefix = containerPrefix
+        self.groupWindowMs = groupWindowMs
+        self.groupMax = groupMax
     }
 
     public func wants(_ event: NotificationEvent) -> Bool {

@@ -57,6 +57,12 @@ public struct NotificationEvent: Sendable, Equatable {
 
     public static func key(_ kind: EventKind, sequence: UInt64) -> String { "\(kind.rawValue):\(sequence)" }
 
+    /// The `n`th reminder of a still-open episode (a node still dead, the monitor still degraded).
+    public static func reminderKey(of key: String, number n: Int64) -> String { "\(key):reminder:\(n)" }
+
+    /// A reminder of an earlier event (``reminderKey(of:number:)``), not a change of its own.
+    public var isReminder: Bool { key.contains(":reminder:") }
+
     // MARK: The record of an explicit event
 
     /// The payload of a `notificationEvent` record (writer, term and time are the record's).

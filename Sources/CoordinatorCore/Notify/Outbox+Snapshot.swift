@@ -7,7 +7,7 @@ extension Outbox {
     public var snapshotPayload: [UInt8] {
         var out: [UInt8] = []
         var owed: [String: NotificationEvent] = [:]
-        for item in pending.values { owed[item.event.key] = item.event }
+        for item in pending.values where pendingGroups[item.event.key] == nil { owed[item.event.key] = item.event }
         Varint.append(UInt64(owed.count), to: &out)
         for event in owed.values.sorted(by: { ($0.occurredAtMs, $0.key) < ($1.occurredAtMs, $1.key) }) {
             BinaryFields.append(event.writer, to: &out)
@@ -36,9 +36,13 @@ extension Outbox {
             BinaryFields.append(node, to: &out)
             out.append(change.dead ? 1 : 0)
             Varint.append(change.sequence, to: &out)
+            BinaryFields.appendSigned(change.sinceMs, to: &out)
         }
         out.append(monitor.dead ? 1 : 0)
         Varint.append(monitor.sequence, to: &out)
+        BinaryFields.appendSigned(monitor.sinceMs, to: &out)
+        Varint.append(UInt64(pendingGroups.count), to: &out)
+        for group in pendingGroups.values.sorted(by: { $0.key < $1.key }) { Self.appendBytes(group.payload, to: &out) }
         return out
     }
 
@@ -74,17 +78,26 @@ extension Outbox {
         }
         guard let nodeCount = r.readVarint(), nodeCount <= UInt64(r.remaining) else { return false }
         for _ in 0..<nodeCount {
-            guard let node = BinaryFields.string(&r), let dead = r.readByte(), let sequence = r.readVarint() else { return false }
-            nodes.append((node, NodeChange(dead: dead == 1, sequence: sequence)))
+            guard let node = BinaryFields.string(&r), let dead = r.readByte(), let sequence = r.readVarint(), let since = BinaryFields.signed(&r) else { return false }
+            nodes.append((node, NodeChange(dead: dead == 1, sequence: sequence, sinceMs: since)))
         }
-        guard let monitorDead = r.readByte(), let monitorSequence = r.readVarint(), r.isAtEnd else { return false }
+        guard let monitorDead = r.readByte(), let monitorSequence = r.readVarint(), let monitorSince = BinaryFields.signed(&r),
+            let groupCount = r.readVarint(), groupCount <= UInt64(r.remaining)
+        else { return false }
+        var groups: [NotificationGroup] = []
+        for _ in 0..<groupCount {
+            guard let bytes = Self.readBytes(&r), let group = NotificationGroup(payload: bytes) else { return false }
+            groups.append(group)
+        }
+        guard r.isAtEnd else { return false }
         for (target, time) in acks { acknowledge(NotificationAck(key: target.key, channel: target.channel, outcome: .delivered, attempts: 0), atMs: time) }
         history = []
         for event in events { record(event, now: now) }
         for (key, time) in keys { markKnown(key, at: time) }
         for (id, stamp) in late { openLate[id] = stamp }
         for (node, change) in nodes { nodeChanges[node] = change }
-        monitor = NodeChange(dead: monitorDead == 1, sequence: monitorSequence)
+        monitor = NodeChange(dead: monitorDead == 1, sequence: monitorSequence, sinceMs: monitorSince)
+        for group in groups { applyGroup(group, now: now) }
         return true
     }
 

@@ -30,6 +30,8 @@ public struct Outbox: Sendable {
         public var historyLimit = 1_000
         /// Seeds the retry jitter (tests replay it).
         public var seed: UInt64 = 0x5EED
+        /// While a node stays dead or the monitor degraded, a reminder this often (`nil`: none).
+        public var repeatIntervalMs: Int64?
 
         public init(channels: [ChannelRule] = []) {
             self.channels = channels
@@ -82,6 +84,17 @@ public struct Outbox: Sendable {
     private var inFlight: [String: Int] = [:]
     private var random: SplitMix64
     private var prunedAt: JudgeTime?
+    private let rules: [String: ChannelRule]
+    /// Grouping channels: events not yet sent nor grouped, per channel and kind.
+    private var ungrouped: [String: [Target]] = [:]
+    /// Members of a group decided here and not yet durable.
+    private var grouping: Set<Target> = []
+    /// Groups decided and waiting to be written.
+    private var groupDecisions: [NotificationGroup] = []
+    /// Groups owed (durable, not acknowledged), by key.
+    public private(set) var pendingGroups: [String: NotificationGroup] = [:]
+    /// Member target → its group's key, while the group is owed.
+    private var groupOf: [Target: String] = [:]
 
     // What the leader needs to derive the next keys (see ``NotificationEvent``).
     /// Executions with a `late` event and no end of it yet, with the judged heartbeat stamp.
@@ -95,11 +108,14 @@ public struct Outbox: Sendable {
     public struct NodeChange: Sendable, Equatable {
         public var dead: Bool
         public var sequence: UInt64
+        /// When the change happened (wall ms): reminders count from here.
+        public var sinceMs: Int64 = 0
     }
 
     public init(settings: Settings) {
         self.settings = settings
         self.random = SplitMix64(seed: settings.seed)
+        self.rules = Dictionary(settings.channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Whether any channel is configured (with none, the outbox keeps nothing).
@@ -126,9 +142,12 @@ public struct Outbox: Sendable {
         var added = false
         for channel in settings.channels where channel.wants(event) {
             let target = Target(key: event.key, channel: channel.name)
-            guard acked[target] == nil, pending[target] == nil else { continue }
-            pending[target] = Pending(event: event, channel: channel.name, dueAt: now.judge)
-            schedule(target, at: now.judge)
+            guard acked[target] == nil, pending[target] == nil, groupOf[target] == nil else { continue }
+            // A grouping channel holds an event for its window, to send a burst as one message.
+            let due = now.judge + channel.groupWindowMs
+            pending[target] = Pending(event: event, channel: channel.name, dueAt: due)
+            schedule(target, at: due)
+            if channel.groupWindowMs > 0 { ungrouped[Self.bucket(channel.name, event.kind), default: []].append(target) }
             added = true
         }
         return added
@@ -140,6 +159,13 @@ public struct Outbox: Sendable {
         let target = Target(key: ack.key, channel: ack.channel)
         guard acked[target] == nil else { return }
         acked[target] = atMs
+        if let group = pendingGroups.removeValue(forKey: ack.key) {
+            for member in group.members {
+                let memberTarget = Target(key: member.key, channel: group.channel)
+                acked[memberTarget] = atMs
+                groupOf[memberTarget] = nil
+            }
+        }
         if let done = pending.removeValue(forKey: target) {
             if let attempt = done.inFlight, attempt > 0 { inFlight[done.channel, default: 1] -= 1 }
             history.append(Finished(event: done.event, ack: ack, atMs: atMs))
@@ -169,7 +195,10 @@ public struct Outbox: Sendable {
         var deferred: [Due] = []
         while let next = queue.min, next.at <= now.judge {
             _ = queue.removeMin()
-            guard var item = pending[next.target], item.dueAt == next.at, item.inFlight == nil, item.acking == nil else { continue }
+            guard var item = pending[next.target], item.dueAt == next.at, item.inFlight == nil, item.acking == nil, !grouping.contains(next.target) else { continue }
+            if item.attempts == 0, pendingGroups[next.target.key] == nil, let rule = rules[item.channel], rule.groupWindowMs > 0, decideGroup(around: next.target, item, rule: rule) {
+                continue
+            }
             guard inFlight[item.channel, default: 0] < settings.maxInFlight else {
                 deferred.append(next)
                 continue
@@ -178,7 +207,9 @@ public struct Outbox: Sendable {
             item.inFlight = item.attempts
             pending[next.target] = item
             inFlight[item.channel, default: 0] += 1
-            attempts.append(NotificationAttempt(target: next.target, event: item.event, attempt: item.attempts, term: term))
+            var attempt = NotificationAttempt(target: next.target, event: item.event, attempt: item.attempts, term: term)
+            if let group = pendingGroups[next.target.key] { attempt.members = group.members.map { NotificationMember(event: $0) } }
+            attempts.append(attempt)
         }
         for entry in deferred { queue.insert(entry) }
         return attempts
@@ -238,6 +269,70 @@ public struct Outbox: Sendable {
     /// Whether an event with this key was taken (within the horizon).
     public func knows(_ key: String) -> Bool { known[key] != nil }
 
+    /// Groups decided by ``due(now:term:)``, to make durable before they are sent.
+    public mutating func takeGroupDecisions() -> [NotificationGroup] {
+        defer { groupDecisions = [] }
+        return groupDecisions
+    }
+
+    /// A group is durable (this node's, or read from the store): its members are owed as one
+    /// message, under the group's key, and no longer alone.
+    public mutating func applyGroup(_ group: NotificationGroup, now: NodeNow) {
+        guard isActive, !group.members.isEmpty else { return }
+        let target = Target(key: group.key, channel: group.channel)
+        let settled = acked[target]
+        for member in group.members {
+            let memberTarget = Target(key: member.key, channel: group.channel)
+            grouping.remove(memberTarget)
+            if known[member.key] == nil { known[member.key] = member.occurredAtMs }
+            if let removed = pending.removeValue(forKey: memberTarget), removed.inFlight != nil { inFlight[removed.channel, default: 1] -= 1 }
+            if let settled {
+                acked[memberTarget] = settled
+            } else {
+                groupOf[memberTarget] = group.key
+            }
+        }
+        guard settled == nil, pending[target] == nil else { return }
+        pendingGroups[group.key] = group
+        pending[target] = Pending(event: group.event, channel: group.channel, dueAt: now.judge)
+        schedule(target, at: now.judge)
+    }
+
+    /// A group could not be made durable: its members are owed alone again (and may be
+    /// grouped anew).
+    public mutating func groupNotWritten(_ group: NotificationGroup, now: NodeNow) {
+        for member in group.members {
+            let memberTarget = Target(key: member.key, channel: group.channel)
+            guard grouping.remove(memberTarget) != nil, pending[memberTarget] != nil else { continue }
+            pending[memberTarget]?.dueAt = now.judge + 1_000
+            schedule(memberTarget, at: now.judge + 1_000)
+            ungrouped[Self.bucket(group.channel, group.kind), default: []].append(memberTarget)
+        }
+    }
+
+    /// Groups the events of `target`'s channel and kind that are waiting (`target` among them);
+    /// `false` when it is alone (then it is sent alone).
+    private mutating func decideGroup(around target: Target, _ item: Pending, rule: ChannelRule) -> Bool {
+        let bucket = Self.bucket(item.channel, item.event.kind)
+        let waiting = (ungrouped.removeValue(forKey: bucket) ?? []).filter { candidate in
+            guard let p = pending[candidate], p.attempts == 0, p.inFlight == nil, p.acking == nil, !grouping.contains(candidate) else { return false }
+            return true
+        }
+        guard waiting.count >= 2, waiting.contains(target) else {
+            let rest = waiting.filter { $0 != target }
+            if !rest.isEmpty { ungrouped[bucket] = rest }
+            return false
+        }
+        let chosen = [target] + waiting.filter { $0 != target }.prefix(max(1, rule.groupMax) - 1)
+        let rest = waiting.filter { !chosen.contains($0) }
+        if !rest.isEmpty { ungrouped[bucket] = rest }
+        for member in chosen { grouping.insert(member) }
+        groupDecisions.append(NotificationGroup(channel: item.channel, kind: item.event.kind, members: chosen.compactMap { pending[$0]?.event }))
+        return true
+    }
+
+    private static func bucket(_ channel: String, _ kind: EventKind) -> String { "\(channel)|\(kind.rawValue)" }
+
     /// Notes a key as taken (a snapshot's), without owing anything for it.
     mutating func markKnown(_ key: String, at timeMs: Int64) {
         if known[key] == nil { known[key] = timeMs }
@@ -270,6 +365,7 @@ public struct Outbox: Sendable {
 
     /// Updates what derives the next keys: open late episodes, node and monitor changes.
     private mutating func track(_ event: NotificationEvent) {
+        guard !event.isReminder else { return }
         switch event.kind {
         case .executionLate:
             if let id = event.executionID, openLate[id] == nil { openLate[id] = Self.stamp(of: event.key) }
@@ -277,10 +373,12 @@ public struct Outbox: Sendable {
             if let id = event.executionID { openLate[id] = nil }
         case .nodeDead, .nodeAlive:
             guard let node = event.subjectNode, let sequence = Self.sequence(of: event.key) else { return }
-            if sequence > nodeChanges[node]?.sequence ?? 0 { nodeChanges[node] = NodeChange(dead: event.kind == .nodeDead, sequence: sequence) }
+            if sequence > nodeChanges[node]?.sequence ?? 0 {
+                nodeChanges[node] = NodeChange(dead: event.kind == .nodeDead, sequence: sequence, sinceMs: event.occurredAtMs)
+            }
         case .monitorDegraded, .monitorRestored:
             guard let sequence = Self.sequence(of: event.key), sequence > monitor.sequence else { return }
-            monitor = NodeChange(dead: event.kind == .monitorDegraded, sequence: sequence)
+            monitor = NodeChange(dead: event.kind == .monitorDegraded, sequence: sequence, sinceMs: event.occurredAtMs)
         case .executionFenced, .notificationTest:
             break
         }
@@ -323,6 +421,8 @@ public struct NotificationAttempt: Sendable, Equatable {
     public var term: UInt64
     /// The execution as this node sees it when the attempt is made (execution events).
     public var execution: NotificationContext?
+    /// The events of a group sent as one message (empty for a single event).
+    public var members: [NotificationMember] = []
 
     public init(target: Outbox.Target, event: NotificationEvent, attempt: Int, term: UInt64, execution: NotificationContext? = nil) {
         self.target = target

@@ -23,4 +23,6 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     case notificationEvent = 10
     /// A delivery's outcome for one channel (``NotificationAck``).
     case notificationAck = 11
+    /// Events sent as one message (``NotificationGroup``), durable before it is sent.
+    case notificationGroup = 12
 }

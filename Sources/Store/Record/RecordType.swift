@@ -19,6 +19,8 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let notificationEvent = RecordType(rawValue: 10)
     /// A notification was delivered to a channel, or given up as undeliverable.
     public static let notificationAck = RecordType(rawValue: 11)
+    /// Notifications of one kind sent to a channel as one message.
+    public static let notificationGroup = RecordType(rawValue: 12)
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .leadershipReleased: "leadership_released"
         case .notificationEvent: "notification_event"
         case .notificationAck: "notification_ack"
+        case .notificationGroup: "notification_group"
         default: "type_\(rawValue)"
         }
     }
