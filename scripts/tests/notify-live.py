@@ -170,6 +170,7 @@ try:
         got = read_jsonl(deliveries)
         if killed is None and any(d["status"] == 200 and d["event"] == "execution.failed" for d in got):
             killed = leader() or first_leader
+            killed_at = time.time()
             procs[killed].send_signal(signal.SIGKILL)
             procs[killed].wait(5)
             step(f"first delivery seen: SIGKILLed leader {killed} with deliveries in flight; receiver down for 3 s")
@@ -210,6 +211,21 @@ try:
     repeats = sum(1 for d in ok) - len({d["id"] for d in ok})
     senders = sorted({d["sender"] for d in ok})
     step(f"every failed execution delivered under its one key ({len(ok)} deliveries, {refused} answered 500, {repeats} same-key repeats, senders {senders})")
+    # Mark (the sweep's time, in finished_at) -> first attempt at the receiver, for the events
+    # whose first attempt reached it (the receiver was up).
+    from datetime import datetime
+    first_seen = {}
+    for d in got:
+        if d["event"] == "execution.failed" and d.get("finished_at_utc") and d["id"] not in first_seen:
+            first_seen[d["id"]] = d
+    def latency(d):
+        return d["t"] - datetime.fromisoformat(d["finished_at_utc"].replace("Z", "+00:00")).timestamp()
+    before = sorted(latency(d) for d in first_seen.values() if d["t"] < killed_at)
+    after_kill = sorted(latency(d) for d in first_seen.values() if d["t"] >= killed_at)
+    step(f"mark -> first attempt received, before the kill: n={len(before)} median {before[len(before) // 2] * 1000:.0f} ms, max {before[-1] * 1000:.0f} ms; "
+         f"after it (new leader, receiver down 3 s): n={len(after_kill)} max {max(after_kill, default=0) * 1000:.0f} ms")
+    if before[-1] > 2:
+        fail(f"with the receiver up, a first attempt came {before[-1]:.1f} s after its mark")
 
     # The command channel saw each failure (it may see a same-key repeat across the kill).
     ran = read_jsonl(commands)
