@@ -70,6 +70,30 @@ enum NotifyBenchmark {
         print("notify: deliveries \(receiver.received) of \(count) in \(String(format: "%.2f", seconds)) s = \(Int(Double(receiver.received) / seconds)) per s (completions, deliveries and acknowledgements concurrent)")
         print("notify: acknowledged_pending_left \(node.notifications.pending.count) duplicate_keys \(receiver.duplicates) bad_signatures 0-unchecked")
         print("notify: completion durable -> receiver got it, ms: p50 \(pct(0.5)) p99 \(pct(0.99)) max \(latencies.last ?? 0) (under full load)")
+        // Paced: 2,000 completions at 500 per second, each timed from durable to received.
+        let paced = 2_000
+        let pacedStart = ContinuousClock.now
+        let before = receiver.received
+        let ticker = Task {
+            while !Task.isCancelled {
+                await node.tick(alive: ["n1"], synced: true)
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        let pacedTimes = CountingReceiver.Times()
+        for i in 0..<paced {
+            let id = ExecutionID(high: 78, low: UInt64(i) + 1)
+            _ = try? await node.receive(Completion(executionID: id, containerID: "paced-\(i)", success: true), nowMs: WallClock.unixMs())
+            let now = WallClock.unixMs()
+            pacedTimes.value.withLock { $0[NotificationEvent.key(.executionCompleted, execution: id)] = now }
+            try? await Task.sleep(until: pacedStart + .milliseconds(2 * (i + 1)))
+        }
+        while receiver.received < before + paced, ContinuousClock.now - pacedStart < .seconds(60) { try? await Task.sleep(for: .milliseconds(20)) }
+        ticker.cancel()
+        let pacedLatencies = pacedTimes.value.withLock { durable in receiver.arrivals.compactMap { id, at in durable[id].map { at - $0 } } }.sorted()
+        if !pacedLatencies.isEmpty {
+            print("notify: paced 500/s: \(pacedLatencies.count) delivered, completion durable -> receiver got it, ms: p50 \(pacedLatencies[pacedLatencies.count / 2]) p99 \(pacedLatencies[pacedLatencies.count * 99 / 100]) max \(pacedLatencies.last!)")
+        }
         await sender.shutdown()
         try await receiver.stop()
     }

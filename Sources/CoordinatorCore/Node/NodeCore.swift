@@ -179,14 +179,15 @@ public struct NodeCore: Sendable {
         switch purpose {
         case .heartbeat(let heartbeat, let received):
             if case .done(let answer, let actions) = apply(heartbeat, now: received) {
-                if heartbeat.status.isTerminal { noteFinished(heartbeat.executionID, writer: me, term: 0, now: now) }
-                return (answer, actions)
+                guard heartbeat.status.isTerminal else { return (answer, actions) }
+                noteFinished(heartbeat.executionID, writer: me, term: 0, now: now)
+                return (answer, actions + deliveries(now: now))
             }
             return (nil, [])
         case .completion(let completion, let received):
             let answer = NodeAnswer.recorded(table.apply(completion, nowMs: received.wall.ms))
             noteFinished(completion.executionID, writer: me, term: 0, now: now)
-            return (answer, [])
+            return (answer, deliveries(now: now))
         case .registration(let registration, let received):
             return (.recorded(table.apply(registration, nowMs: received.wall.ms, seen: received.judge)), [])
         case .pause(let paused, let stamp):
