@@ -377,6 +377,8 @@ public struct ClusterSimulation {
                 scheduleWake(i)
             case .report(let event):
                 if settings.trace { print("\(now) \(node.id) \(event)") }
+            case .repair:
+                break  // no probed services in the simulation
             case .deliver(let attempt):
                 report.attempts += 1
                 if firstAttemptAt[attempt.target.key] == nil { firstAttemptAt[attempt.target.key] = now }

@@ -40,6 +40,7 @@ public struct IngestServer: Sendable {
         MarksRoutes.add(to: router, routes: routes, context: ctx)
         ClusterRoutes.add(to: router, routes: routes, context: ctx)
         NotificationRoutes.add(to: router, routes: routes, context: ctx)
+        ServiceRoutes.add(to: router, routes: routes, context: ctx)
         return router
     }
 

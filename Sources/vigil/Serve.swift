@@ -20,7 +20,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run one coordinator node.",
         discussion: """
             Settings come from the config file, then the environment (HEARTBEAT_TIMEOUT, \
-            HEARTBEAT_CHECK_INTERVAL, HEARTBEAT_MAX_STRIKES, TIMEZONE, VIGIL_STORE_PATH, \
+            SWEEP_CHECK_INTERVAL, HEARTBEAT_MAX_STRIKES; the prober's HEARTBEAT_ENABLED, \
+            HEARTBEAT_AUTO_START, HEARTBEAT_CHECK_INTERVAL, HEARTBEAT_MAX_RETRIES, \
+            HEARTBEAT_RESTART_COOLDOWN; TIMEZONE, VIGIL_STORE_PATH, \
             VIGIL_RETENTION, VIGIL_MAX_BODY_BYTES, VIGIL_GOSSIP_KEY), then these flags. \
             An invalid configuration exits with code 2 and one line naming the key.
             """
@@ -128,14 +130,16 @@ struct Serve: AsyncParsableCommand {
         let sender = ChannelSender(
             settings: configuration.notifications, body: NotificationBody(timestamps: timestamps, sender: node), wallClock: WallClock.unixMs
         )
+        let prober = HTTPServiceProber(wallClock: WallClock.unixMs)
         let coordinator: CoordinatorNode
         do {
             coordinator = try CoordinatorNode(
                 id: node, configuration: configuration, store: store, replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
-                cluster: clusterView, notifier: sender, logger: logger
+                cluster: clusterView, notifier: sender, serviceProber: prober, logger: logger
             )
         } catch {
             await sender.shutdown()
+            await prober.shutdown()
             throw error
         }
         await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
@@ -156,6 +160,7 @@ struct Serve: AsyncParsableCommand {
             ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, logger: logger)),
             ("retention service", RetentionService(node: coordinator, logger: logger)),
             ("sweep service", SweepService(node: coordinator, membership: clusterView)),
+            ("probe service", ProbeService(node: coordinator)),
             ("HTTP server", app),
         ]
         let group = ServiceGroup(
@@ -168,8 +173,10 @@ struct Serve: AsyncParsableCommand {
         do {
             try await group.run()
             await sender.shutdown()
+            await prober.shutdown()
         } catch {
             await sender.shutdown()
+            await prober.shutdown()
             // One line that says why the node stopped, then a non-zero exit.
             FileHandle.standardError.write(Data("vigil: node \(nodeID) stopped: \(error)\n".utf8))
             throw ExitCode(1)

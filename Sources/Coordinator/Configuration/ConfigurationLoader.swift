@@ -30,13 +30,16 @@ public enum ConfigurationLoader {
 
     /// Applies the seed's environment variables on top of `configuration`.
     ///
-    /// `HEARTBEAT_TIMEOUT`, `HEARTBEAT_CHECK_INTERVAL`, `HEARTBEAT_MAX_STRIKES`, `TIMEZONE`
-    /// (seed 000/002 names) and `VIGIL_STORE_PATH`, `VIGIL_RETENTION`, `VIGIL_MAX_BODY_BYTES`,
-    /// `VIGIL_GOSSIP_KEY`.
+    /// The sweep: `HEARTBEAT_TIMEOUT` (seed 000), `SWEEP_CHECK_INTERVAL`, `HEARTBEAT_MAX_STRIKES`.
+    /// The prober, with seed 002's names: `HEARTBEAT_ENABLED`, `HEARTBEAT_AUTO_START`,
+    /// `HEARTBEAT_CHECK_INTERVAL` (the probe interval, 30 s), `HEARTBEAT_MAX_RETRIES`,
+    /// `HEARTBEAT_RESTART_COOLDOWN` (defaults for every service). And `TIMEZONE`,
+    /// `VIGIL_STORE_PATH`, `VIGIL_RETENTION`, `VIGIL_MAX_BODY_BYTES`, `VIGIL_GOSSIP_KEY`.
     public static func applyEnvironment(_ environment: [String: String], to configuration: VigilConfiguration) throws(ConfigurationError) -> VigilConfiguration {
         var c = configuration
         if let v = environment["HEARTBEAT_TIMEOUT"] { c.executions.heartbeatTimeoutS = try seconds(v, key: "HEARTBEAT_TIMEOUT") }
-        if let v = environment["HEARTBEAT_CHECK_INTERVAL"] { c.executions.checkIntervalS = try seconds(v, key: "HEARTBEAT_CHECK_INTERVAL") }
+        if let v = environment["SWEEP_CHECK_INTERVAL"] { c.executions.checkIntervalS = try seconds(v, key: "SWEEP_CHECK_INTERVAL") }
+        try applyProbeEnvironment(environment, to: &c.probes)
         if let v = environment["HEARTBEAT_MAX_STRIKES"] { c.executions.maxStrikes = try strikes(v, key: "HEARTBEAT_MAX_STRIKES") }
         if let v = environment["VIGIL_RETENTION"] { c.executions.retentionS = try seconds(v, key: "VIGIL_RETENTION", allowZero: true) }
         if let v = environment["TIMEZONE"] { c.timezone = try timezone(v, key: "TIMEZONE") }
@@ -134,7 +137,7 @@ public enum ConfigurationLoader {
         }
 
         mutating func configuration(_ o: JSONObject) throws(ConfigurationError) -> VigilConfiguration {
-            try checkKeys(o, allowed: ["cluster", "nodes", "store", "executions", "gossip", "http", "timezone", "notifications"])
+            try checkKeys(o, allowed: ["cluster", "nodes", "store", "executions", "gossip", "http", "timezone", "notifications", "probes", "services"])
             let cluster = try string(o["cluster"], "cluster") ?? "vigil"
             guard cluster.utf8.count <= 64 else { throw fail("cluster", "must be at most 64 bytes") }
             guard case .array(let list)? = o["nodes"], !list.isEmpty else {
@@ -206,7 +209,42 @@ public enum ConfigurationLoader {
                 var r = Reader(path: key("notifications"))
                 config.notifications = try r.notifications(n)
             }
+            config.probes = try probes(try object(o["probes"], "probes"), services: o["services"])
             return config
         }
+    }
+}
+
+extension ConfigurationLoader {
+    /// Seed 002's names; the timings become every service's default (a service's own key wins).
+    static func applyProbeEnvironment(_ environment: [String: String], to probes: inout ProbeSettings) throws(ConfigurationError) {
+        func flag(_ name: String) throws(ConfigurationError) -> Bool? {
+            guard let v = environment[name] else { return nil }
+            switch v.lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            default: throw ConfigurationError(key: name, problem: "must be True or False, got \"\(v)\"")
+            }
+        }
+        if let v = try flag("HEARTBEAT_ENABLED") { probes.enabled = v }
+        if let v = try flag("HEARTBEAT_AUTO_START") { probes.autoStart = v }
+        let base = ServiceSettings.Timing()
+        var changed: [(inout ServiceSettings.Timing, ServiceSettings.Timing) -> Void] = []
+        if let v = environment["HEARTBEAT_CHECK_INTERVAL"] {
+            let s = try seconds(v, key: "HEARTBEAT_CHECK_INTERVAL")
+            probes.defaults.intervalS = s
+            changed.append { t, _ in if t.intervalS == base.intervalS { t.intervalS = s } }
+        }
+        if let v = environment["HEARTBEAT_MAX_RETRIES"] {
+            guard let n = Int(v), (1...1000).contains(n) else { throw ConfigurationError(key: "HEARTBEAT_MAX_RETRIES", problem: "must be an integer from 1 to 1000, got \"\(v)\"") }
+            probes.defaults.maxRetries = n
+            changed.append { t, _ in if t.maxRetries == base.maxRetries { t.maxRetries = n } }
+        }
+        if let v = environment["HEARTBEAT_RESTART_COOLDOWN"] {
+            let s = try seconds(v, key: "HEARTBEAT_RESTART_COOLDOWN", allowZero: true)
+            probes.defaults.restartCooldownS = s
+            changed.append { t, _ in if t.restartCooldownS == base.restartCooldownS { t.restartCooldownS = s } }
+        }
+        for i in probes.services.indices { for change in changed { change(&probes.services[i].timing, base) } }
     }
 }

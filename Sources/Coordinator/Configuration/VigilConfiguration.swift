@@ -17,6 +17,8 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var timezone: String
     /// Where events are sent (none by default).
     public var notifications: NotificationSettings = .init()
+    /// Seed 002's prober and the services it watches.
+    public var probes: ProbeSettings = .init()
 
     public init(
         cluster: String = "vigil", nodes: [NodeAddress], store: StoreSettings = .init(),
@@ -79,7 +81,8 @@ public struct StoreSettings: Sendable, Equatable {
 public struct ExecutionSettings: Sendable, Equatable {
     /// A heartbeat older than this is a strike (`HEARTBEAT_TIMEOUT`), seconds.
     public var heartbeatTimeoutS: Double
-    /// How often the leader sweeps (`HEARTBEAT_CHECK_INTERVAL`), seconds.
+    /// How often the leader sweeps (`SWEEP_CHECK_INTERVAL`), seconds. (Seed 002's
+    /// `HEARTBEAT_CHECK_INTERVAL` is the probe interval: ``ProbeSettings``.)
     public var checkIntervalS: Double
     /// Strikes that mark an execution FAILED.
     public var maxStrikes: Int

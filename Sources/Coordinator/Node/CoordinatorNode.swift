@@ -28,6 +28,11 @@ public final class CoordinatorNode: Sendable {
     let metricsFactory: any MetricsFactory
     /// Carries notification attempts to their channels; `nil`: every attempt fails (and is retried).
     let notifier: (any NotificationSender)?
+    /// Probes services and runs repairs (seed 002); `nil`: every probe fails.
+    let serviceProber: (any ServiceProbing)?
+    /// The probed services by name (configured ones and, by default, every node).
+    let serviceSettings: [String: ServiceSettings]
+    let probeMetrics: ProbeMetrics
 
     private struct State: Sendable {
         var core: NodeCore
@@ -45,7 +50,7 @@ public final class CoordinatorNode: Sendable {
     /// - Throws: ``ConfigurationError`` when `id` is not a configured node or the time zone is unknown.
     public init(
         id: String, configuration: VigilConfiguration, store: FileStore? = nil, replication: (any HeartbeatSink)? = nil,
-        cluster: (any ClusterView)? = nil, notifier: (any NotificationSender)? = nil, clocks: NodeClocks = .system(),
+        cluster: (any ClusterView)? = nil, notifier: (any NotificationSender)? = nil, serviceProber: (any ServiceProbing)? = nil, clocks: NodeClocks = .system(),
         logger: Logger = Logger(label: "vigil"), metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws(ConfigurationError) {
         _ = try configuration.node(id)
@@ -64,12 +69,18 @@ public final class CoordinatorNode: Sendable {
         self.notificationMetrics = NotificationMetrics(factory: metricsFactory)
         self.metricsFactory = metricsFactory
         self.notifier = notifier
+        self.serviceProber = serviceProber
+        let services = configuration.probes.effectiveServices(nodes: configuration.nodes)
+        self.serviceSettings = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.probeMetrics = ProbeMetrics(factory: metricsFactory)
         var settings = NodeCore.Settings(
             me: id, configured: configuration.nodes.map(\.id), rule: SweepRule(configuration.executions), timestamps: timestamps,
             started: clocks.startedWall, gossipValueBytes: replication?.maxValueBytes, retentionMs: Int64(configuration.executions.retentionS * 1000)
         )
         settings.notifications = configuration.notifications.outbox
         settings.nodeDeadAfterMs = Int64(configuration.notifications.nodeDeadAfterS * 1000)
+        settings.services = services.map(\.rule)
+        settings.probeAutoStart = configuration.probes.autoStart
         self.state = Mutex(State(core: NodeCore(settings: settings)))
     }
 
@@ -90,6 +101,11 @@ public final class CoordinatorNode: Sendable {
     /// Runs `body` on the core under the lock (keep it short: the heartbeat path takes the same lock).
     public func read<R>(_ body: (borrowing NodeCore) -> R) -> R {
         state.withLock { body($0.core) }
+    }
+
+    /// Changes the core under the lock (for the shell's own extensions).
+    func mutate<R>(_ body: (inout NodeCore) -> R) -> R {
+        state.withLock { body(&$0.core) }
     }
 
     /// The executions this node knows, for queries.
@@ -247,6 +263,8 @@ public final class CoordinatorNode: Sendable {
                 report(event)
             case .deliver(let attempt):
                 Task { await self.deliver(attempt) }
+            case .repair(let request):
+                Task { await self.runRepair(request) }
             }
         }
     }
@@ -388,6 +406,22 @@ public final class CoordinatorNode: Sendable {
             logger.warning("Notification attempt failed; retrying with backoff", metadata: [
                 "notification.key": "\(target.key)", "notification.channel": "\(target.channel)", "notification.attempt": "\(attempt)", "error": "\(error)",
             ])
+        case .probed(let service, let result, let lateMs):
+            probeMetrics.probed(service, result, lateMs: lateMs)
+            logger.log(level: result.healthy ? .debug : .warning, "Service check", metadata: [
+                "service": "\(service)", "service.healthy": "\(result.healthy)", "service.result": "\(result.detail)", "service.latency_ms": "\(result.latencyMs)",
+            ])
+        case .repairSuppressed(let service, let until):
+            logger.warning("Restart suppressed by cooldown", metadata: ["service": "\(service)", "service.cooldown_until": "\(timestamps.iso8601(unixMs: until))"])
+        case .serviceChanged(let state):
+            probeMetrics.state(state)
+            if !state.events.isEmpty {
+                logger.notice("Service state changed", metadata: [
+                    "service": "\(state.name)", "service.events": "\(state.events.map(\.rawValue).joined(separator: ","))", "service.failures": "\(state.failures)",
+                ])
+            }
+        case .serviceNotRecorded(let service, let reason):
+            logger.error("Could not record a service's state; deciding again at its next probe", metadata: ["service": "\(service)", "error": "\(reason)"])
         case .notificationNotRecorded(let key, let reason):
             logger.error("Could not record a notification event or acknowledgement; trying again", metadata: ["notification.key": "\(key)", "error": "\(reason)"])
         }

@@ -35,7 +35,7 @@ public struct NotificationBody: Sendable {
         put("reminder", .bool(event.isReminder))
         time("occurred_at", event.occurredAtMs)
         put("execution_id", event.executionID.map { .string($0.description) } ?? .null)
-        if let node = event.subjectNode { put("subject_node", .string(node)) }
+        if let subject = event.subjectNode { put(event.kind.isServiceEvent ? "service" : "subject_node", .string(subject)) }
         let execution = attempt.execution
         put("container_id", (execution?.containerID ?? event.container).flatMap { $0.isEmpty ? nil : JSONValue.string($0) } ?? .null)
         put("status", execution.map { .string($0.status.description) } ?? .null)
@@ -88,7 +88,7 @@ public struct NotificationBody: Sendable {
             return "[vigil] \(attempt.members.count) × \(attempt.event.kind.rawValue): \(names.joined(separator: ", "))\(more)"
         }
         let event = attempt.event
-        var subject = event.executionID.map { "execution \($0)" } ?? event.subjectNode.map { "node \($0)" } ?? "the monitor"
+        var subject = event.executionID.map { "execution \($0)" } ?? event.subjectNode.map { (event.kind.isServiceEvent ? "service " : "node ") + $0 } ?? "the monitor"
         if let container = attempt.execution?.containerID ?? event.container, !container.isEmpty { subject += " (container \(container))" }
         let what: String =
             switch event.kind {
@@ -102,6 +102,11 @@ public struct NotificationBody: Sendable {
             case .monitorDegraded: "is degraded: the sweep struck nobody"
             case .monitorRestored: "judges normally again"
             case .notificationTest: "sends a test notification"
+            case .serviceDown: "is DOWN"
+            case .serviceRepaired: "was repaired"
+            case .serviceRepairFailed: "could not be repaired"
+            case .serviceRepairExhausted: "is still down; repairs stopped"
+            case .serviceUp: "is up again"
             }
         var line = "[vigil]\(event.isReminder ? " reminder:" : "") \(subject) \(what)"
         if let detail = event.detail ?? attempt.execution?.reason { line += ": \(detail)" }

@@ -43,6 +43,10 @@ extension NodeCore {
         case .notificationGroup:
             guard let group = NotificationGroup(payload: record.payload) else { return [] }
             outbox.applyGroup(group, now: now)
+        case .serviceState:
+            guard let state = ServiceState(payload: record.payload) else { return [] }
+            prober.apply(stored: state, term: record.term, timeMs: record.time.ms)
+            noteServiceEvents(state, writer: record.node, term: record.term, now: now, at: record.time)
         case .generation:
             break
         }

@@ -37,6 +37,10 @@ public struct NodeCore: Sendable {
         public var notifications = Outbox.Settings()
         /// The leader reports a node dead once it has been out of the membership this long.
         public var nodeDeadAfterMs: Int64 = 10_000
+        /// Services the leader probes (seed 002).
+        public var services: [ServiceRule] = []
+        /// `HEARTBEAT_AUTO_START`: with `false` the prober waits for `/admin/heartbeat/start`.
+        public var probeAutoStart = true
 
         public init(
             me: String, configured: [String], rule: SweepRule = SweepRule(), timestamps: TimestampFormatter = .utc,
@@ -83,10 +87,14 @@ public struct NodeCore: Sendable {
     public internal(set) var outbox: Outbox
     /// What only the node that decides notifications keeps.
     var notifying = NotifyingState()
+    /// Seed 002's prober (it probes only while this node leads).
+    public internal(set) var prober: Prober
+    var probing = false
 
     public init(settings: Settings) {
         self.settings = settings
         self.outbox = Outbox(settings: settings.notifications)
+        self.prober = Prober(rules: settings.services)
         self.table = ExecutionTable(localOrigin: settings.me)
         self.duty = SweepDuty(me: settings.me, configured: settings.configured, rule: settings.rule)
     }
@@ -215,6 +223,8 @@ public struct NodeCore: Sendable {
         case .group(let group):
             outbox.applyGroup(group, now: now)
             return (nil, deliveries(now: now))
+        case .service(let state, let repair):
+            return (nil, serviceWritten(state, repair: repair, term: status.term, now: now))
         case .claim(let claim):
             if claimWrite == ticket { claimWrite = nil }
             if ownClaim == claim.term, duty.election.leader == me, duty.election.term == claim.term { status.termDurable = true }
@@ -251,6 +261,9 @@ public struct NodeCore: Sendable {
         case .group(let group):
             outbox.groupNotWritten(group, now: now)
             return [.report(.notificationNotRecorded(key: group.key, reason: reason))]
+        case .service(let state, _):
+            prober.writeFailed(state.name)
+            return [.report(.serviceNotRecorded(state.name, reason: reason))]
         case .claim(let claim):
             if claimWrite == ticket { claimWrite = nil }
             claimRetryAt = now.judge + 1_000

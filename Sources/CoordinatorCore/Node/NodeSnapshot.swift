@@ -22,6 +22,15 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var pause: PauseChange?
     /// The notification outbox (``Outbox/snapshotPayload``); empty when no channel is configured.
     public var outbox: [UInt8] = []
+    /// Probed services' durable states, with their records' term and time.
+    public var services: [(state: ServiceState, term: UInt64, timeMs: Int64)] = []
+
+    public static func == (a: NodeSnapshot, b: NodeSnapshot) -> Bool {
+        a.generation == b.generation && a.facts == b.facts && a.strikes == b.strikes && a.claims == b.claims && a.releases == b.releases
+            && a.readCut == b.readCut && a.marks == b.marks && a.pause == b.pause && a.outbox == b.outbox
+            && a.services.map(\.state) == b.services.map(\.state) && a.services.map(\.term) == b.services.map(\.term)
+            && a.services.map(\.timeMs) == b.services.map(\.timeMs)
+    }
 
     public struct Release: Sendable, Equatable {
         public var term: UInt64
@@ -46,8 +55,8 @@ public struct NodeSnapshot: Sendable, Equatable {
         self.generation = generation
     }
 
-    /// 2 added the outbox; format 1 (without it) is still read.
-    static let format: UInt8 = 2
+    /// 2 added the outbox, 3 the probed services; older formats are still read.
+    static let format: UInt8 = 3
 
     /// Compact binary: format, then each part as a count and its entries.
     public var encoded: [UInt8] {
@@ -90,13 +99,19 @@ public struct NodeSnapshot: Sendable, Equatable {
             out.append(0)
         }
         Self.append(outbox, to: &out)
+        Varint.append(UInt64(services.count), to: &out)
+        for service in services {
+            Varint.append(service.term, to: &out)
+            Varint.append(Varint.zigzag(service.timeMs), to: &out)
+            Self.append(service.state.payload, to: &out)
+        }
         return out
     }
 
     /// Decodes ``encoded``; `nil` when the bytes are not a snapshot of this format.
     public init?(decoding bytes: [UInt8]) {
         var r = ByteReader(bytes[...])
-        guard let format = r.readByte(), format == 1 || format == Self.format, let generation = r.readVarint(), let factCount = r.readVarint(), factCount <= UInt64(r.remaining) else { return nil }
+        guard let format = r.readByte(), (1...Self.format).contains(format), let generation = r.readVarint(), let factCount = r.readVarint(), factCount <= UInt64(r.remaining) else { return nil }
         self.init(generation: generation)
         facts.reserveCapacity(Int(factCount))
         for _ in 0..<factCount {
@@ -139,6 +154,13 @@ public struct NodeSnapshot: Sendable, Equatable {
         if format >= 2 {
             guard let outbox = Self.bytes(&r) else { return nil }
             self.outbox = outbox
+        }
+        if format >= 3 {
+            guard let count = r.readVarint(), count <= UInt64(r.remaining) else { return nil }
+            for _ in 0..<count {
+                guard let term = r.readVarint(), let time = r.readVarint(), let bytes = Self.bytes(&r), let state = ServiceState(payload: bytes) else { return nil }
+                services.append((state, term, Varint.unzigzag(time)))
+            }
         }
         guard r.isAtEnd else { return nil }
     }
@@ -199,6 +221,7 @@ extension NodeCore {
         }
         if pause.version.ms != .min { snapshot.pause = NodeSnapshot.PauseChange(paused: pause.paused, timeMs: pause.version.ms, node: pause.version.node) }
         if outbox.isActive { snapshot.outbox = outbox.snapshotPayload }
+        snapshot.services = prober.storedStates
         return snapshot
     }
 
@@ -215,6 +238,7 @@ extension NodeCore {
         if let change = snapshot.pause { pause.apply(change.paused, at: WallTime(ms: change.timeMs), by: change.node) }
         status.paused = pause.paused
         if !snapshot.outbox.isEmpty, outbox.isActive { _ = outbox.restore(snapshot: snapshot.outbox, now: now) }
+        for service in snapshot.services { prober.apply(stored: service.state, term: service.term, timeMs: service.timeMs) }
         // Strike counts wait for the heartbeat they judged (gossip brings it), as after a replay.
         table.apply(strikes: snapshot.strikes)
         return restore(records, now: now)

@@ -88,6 +88,9 @@ public enum NodeAction: Sendable, Equatable {
     /// Deliver a notification (the leader only); report the result with
     /// ``NodeCore/deliveryFinished(_:result:now:)``.
     case deliver(NotificationAttempt)
+    /// Run a service's repair (its start is durable); report the outcome with
+    /// ``NodeCore/repairFinished(_:succeeded:detail:now:)``.
+    case repair(RepairRequest)
 }
 
 /// What happened, for logs, metrics and health.
@@ -119,4 +122,12 @@ public enum NodeEvent: Sendable, Equatable {
     case notificationRetry(Outbox.Target, attempt: Int, error: String)
     /// A notification event or acknowledgement could not be made durable (tried again).
     case notificationNotRecorded(key: String, reason: String)
+    /// A probe's result (seed 002's "service check result").
+    case probed(service: String, ProbeResult, lateMs: Int64)
+    /// A repair was due but the cooldown holds it back (seed 002's "restart suppressed").
+    case repairSuppressed(service: String, untilMs: Int64)
+    /// A probed service's durable state changed (down, repairing, repaired, up, …).
+    case serviceChanged(ServiceState)
+    /// A service's new state could not be made durable (decided again at its next probe).
+    case serviceNotRecorded(String, reason: String)
 }

@@ -19,6 +19,8 @@ struct WriteBook: Sendable {
         case ack(NotificationAck)
         /// Events to send as one message.
         case group(NotificationGroup)
+        /// A probed service's new state; then run `repair`, if any.
+        case service(ServiceState, repair: RepairRequest?)
         case claim(TermClaim)
         case release(term: UInt64)
         case pause(Bool, WallTime)

@@ -22,14 +22,27 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case monitorRestored = "monitor.restored"
     /// `vigil notify test CHANNEL`: sent once to one channel, outside the outbox.
     case notificationTest = "notification.test"
+    /// A probed service failed `max_retries` probes in a row.
+    case serviceDown = "service.down"
+    /// A repair of a service ran and succeeded (exit status 0, a 2xx).
+    case serviceRepaired = "service.repaired"
+    /// A repair of a service ran and failed.
+    case serviceRepairFailed = "service.repair_failed"
+    /// Repairs stopped: `max_repairs` within the window did not help.
+    case serviceRepairExhausted = "service.repair_exhausted"
+    /// A service that was down passed `success_threshold` probes in a row.
+    case serviceUp = "service.up"
 
     public var description: String { rawValue }
+
+    /// A probed service's event (its subject is the service's name).
+    public var isServiceEvent: Bool { rawValue.hasPrefix("service.") }
 
     /// Derived from a record that exists anyway (strike batch, failure mark, completion), as
     /// opposed to written as a ``DurableKind/notificationEvent`` of its own.
     public var isDerived: Bool {
         switch self {
-        case .executionLate, .executionFailed, .executionCompleted: true
+        case .executionLate, .executionFailed, .executionCompleted, .serviceDown, .serviceRepaired, .serviceRepairFailed, .serviceRepairExhausted, .serviceUp: true
         default: false
         }
     }

@@ -379,7 +379,7 @@ public struct Outbox: Sendable {
         case .monitorDegraded, .monitorRestored:
             guard let sequence = Self.sequence(of: event.key), sequence > monitor.sequence else { return }
             monitor = NodeChange(dead: event.kind == .monitorDegraded, sequence: sequence, sinceMs: event.occurredAtMs)
-        case .executionFenced, .notificationTest:
+        case .executionFenced, .notificationTest, .serviceDown, .serviceRepaired, .serviceRepairFailed, .serviceRepairExhausted, .serviceUp:
             break
         }
     }

@@ -25,4 +25,7 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     case notificationAck = 11
     /// Events sent as one message (``NotificationGroup``), durable before it is sent.
     case notificationGroup = 12
+    /// A probed service's state as the leader decided it (``ServiceState``), with the events
+    /// the change carries.
+    case serviceState = 13
 }

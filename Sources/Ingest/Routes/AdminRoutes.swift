@@ -16,7 +16,7 @@ enum AdminRoutes {
                 try await MonitoringRoutes.durably { () async throws(StoreUnavailable) in
                     try await ctx.node.setSweepPaused(paused, wallMs: ctx.nowMs())
                 }
-                ctx.logger.notice(paused ? "Sweeping paused" : "Sweeping resumed")
+                ctx.logger.notice(paused ? "Sweeping and probing stopped" : "Sweeping and probing started")
                 return ExecutionRoutes.json(status(ctx))
             }
         }
@@ -49,6 +49,8 @@ enum AdminRoutes {
             "degraded": s.degraded.map { .string($0) } ?? .null,
             "term_durable": .bool(s.termDurable),
             "last_error": s.lastError.map { .string($0) } ?? .null,
+            "prober": .string(ServiceRoutes.proberState(ctx)),
+            "services": .int(Int64(ctx.node.services.count)),
         ])
     }
 }

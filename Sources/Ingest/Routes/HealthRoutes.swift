@@ -37,7 +37,11 @@ enum HealthRoutes {
                 "sweep": AdminRoutes.status(ctx),
                 "gossip": gossipJSON(ctx),
                 "store": storeJSON(ctx),
-                "services": .object(JSONObject(services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) })),
+                "services": .object(JSONObject(
+                    services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) }
+                        + ctx.node.services.map { .init(key: $0.settings.name, value: ServiceRoutes.json($0, ctx: ctx)) }
+                )),
+                "prober": .string(ServiceRoutes.proberState(ctx)),
             ])
             return ExecutionRoutes.json(body)
         }
@@ -45,8 +49,12 @@ enum HealthRoutes {
         routes.add("/health/service/{}", .get)
         router.get("/health/service/{name}") { _, context -> Response in
             let name = context.parameters.get("name") ?? ""
+            if let probed = ctx.node.services.first(where: { $0.settings.name == name }) {
+                return ExecutionRoutes.json(ServiceRoutes.json(probed, ctx: ctx))
+            }
             guard services.contains(name) else {
-                throw APIError(.notFound, "Unknown service \"\(name)\"; known: \(services.joined(separator: ", "))")
+                let known = services + ctx.node.services.map(\.settings.name)
+                throw APIError(.notFound, "Unknown service \"\(name)\"; known: \(known.joined(separator: ", "))")
             }
             var body = serviceJSON(name, ctx: ctx)
             if case .object(var o) = body {
