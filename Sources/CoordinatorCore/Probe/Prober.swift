@@ -9,7 +9,8 @@
 ///   previous repair's start, and the start is durable before the repair runs, so a new leader
 ///   never repairs again inside it; a repair that did not help (no passed probe since) doubles
 ///   the cooldown, up to a cap; after `max_repairs` within the window repairing stops
-///   (`service.repair_exhausted`);
+///   (`service.repair_exhausted`) until the oldest of them leaves the window (a rate limit,
+///   not a storm);
 /// - the failure count starts again when a repair ends;
 /// - a down service is up again after `success_threshold` passed probes in a row (`service.up`),
 ///   so a flapping service does not flap its state.
@@ -172,6 +173,7 @@ public struct Prober: Sendable {
         state.cooldownMs = state.lastRepairAtMs == nil || state.helpedSinceRepair ? rule.cooldownMs : min(rule.cooldownCapMs, state.cooldownMs * 2)
         state.repairNumber += 1
         state.repairing = true
+        state.exhausted = false  // the window moved on: repairs are allowed again
         state.lastRepairAtMs = now.wall.ms
         state.repairTimesMs.append(now.wall.ms)
         state.helpedSinceRepair = false
