@@ -70,7 +70,7 @@ import Testing
     @Test func environmentOverridesUseTheSeedNames() throws {
         let base = try ConfigurationLoader.parse(Array(Self.minimal.utf8))
         let c = try ConfigurationLoader.applyEnvironment(
-            ["HEARTBEAT_TIMEOUT": "2", "HEARTBEAT_CHECK_INTERVAL": "0.5", "HEARTBEAT_MAX_STRIKES": "4", "TIMEZONE": "UTC", "VIGIL_STORE_PATH": "/tmp/s"],
+            ["HEARTBEAT_TIMEOUT": "2", "SWEEP_CHECK_INTERVAL": "0.5", "HEARTBEAT_MAX_STRIKES": "4", "TIMEZONE": "UTC", "VIGIL_STORE_PATH": "/tmp/s"],
             to: base
         )
         #expect(c.executions.heartbeatTimeoutS == 2)
@@ -141,6 +141,83 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Self.parse(text) }
         do {
             _ = try Self.parse(text)
+        } catch {
+            #expect(error.key == key, "\(error)")
+        }
+    }
+}
+
+@Suite struct ProbeConfigurationTests {
+    static func parse(_ extra: String) throws(ConfigurationError) -> VigilConfiguration {
+        let text = #"{"nodes":[{"id":"n1","http":"127.0.0.1:8000","gossip":"127.0.0.1:7946"},{"id":"n2","http":"0.0.0.0:8001","gossip":"127.0.0.1:7947"}]\#(extra)}"#
+        return try ConfigurationLoader.parse(Array(text.utf8))
+    }
+
+    @Test func seed002DefaultsAndEveryNodeWatched() throws {
+        let c = try Self.parse("")
+        #expect(c.probes.enabled && c.probes.autoStart && c.probes.watchNodes)
+        let services = c.probes.effectiveServices(nodes: c.nodes)
+        #expect(services.map(\.name) == ["vigil-n1", "vigil-n2"])
+        #expect(services.map(\.url) == ["http://127.0.0.1:8000/health", "http://127.0.0.1:8001/health"])
+        let rule = services[0].rule
+        #expect(rule.intervalMs == 30_000 && rule.maxRetries == 3 && rule.cooldownMs == 300_000 && rule.successThreshold == 2)
+        #expect(!rule.repairable)
+    }
+
+    @Test func servicesTheirHealthAndRepairAreRead() throws {
+        let c = try Self.parse(#"""
+            ,"probes":{"interval_s":5,"node_repair":{"command":["systemctl","restart","vigil@{node}"]}},
+             "services":[{"name":"main_service","url":"http://127.0.0.1:5000/health","description":"API","critical":true,"timeout_s":2,
+               "healthy":{"status":[200,204],"body_contains":"ok","json_field":"db.status","json_equals":"up"},
+               "repair":{"command":["systemctl restart app && sleep 1"],"shell":true,"timeout_s":30,"webhook":{"url":"http://ops/repair"}}},
+              {"name":"login","url":"http://127.0.0.1:5000/login","critical":false,"max_retries":5}]
+            """#)
+        let services = c.probes.effectiveServices(nodes: c.nodes)
+        #expect(services.map(\.name) == ["main_service", "login", "vigil-n1", "vigil-n2"])
+        let main = services[0]
+        #expect(main.timing.intervalS == 5 && main.timing.timeoutS == 2)
+        #expect(main.health.statuses == [200, 204])
+        #expect(main.repair?.shell == true && main.repair?.webhookURL == "http://ops/repair")
+        #expect(services[1].timing.maxRetries == 5 && !services[1].critical)
+        #expect(services[2].repair?.command == ["systemctl", "restart", "vigil@n1"])
+        // The health rule: status, then the body, then the JSON field.
+        #expect(main.health.evaluate(status: 200, body: Array(#"{"db":{"status":"up"},"ok":1}"#.utf8)).healthy)
+        #expect(main.health.evaluate(status: 200, body: Array(#"{"db":{"status":"down"},"ok":1}"#.utf8)).detail.contains("db.status is \"down\""))
+        #expect(main.health.evaluate(status: 500, body: []).detail == "HTTP 500")
+        #expect(!main.health.evaluate(status: 204, body: Array("nope".utf8)).healthy)
+    }
+
+    @Test func seed002EnvironmentNamesSetTheProber() throws {
+        let base = try Self.parse(#","services":[{"name":"a","url":"http://x/health"},{"name":"b","url":"http://y/health","interval_s":7}]"#)
+        let c = try ConfigurationLoader.applyEnvironment(
+            ["HEARTBEAT_ENABLED": "True", "HEARTBEAT_AUTO_START": "False", "HEARTBEAT_CHECK_INTERVAL": "10", "HEARTBEAT_MAX_RETRIES": "4",
+             "HEARTBEAT_RESTART_COOLDOWN": "60"], to: base)
+        #expect(!c.probes.autoStart)
+        #expect(c.executions.checkIntervalS == 120, "HEARTBEAT_CHECK_INTERVAL is seed 002's probe interval, not the sweep's")
+        #expect(c.probes.services[0].timing.intervalS == 10)
+        #expect(c.probes.services[1].timing.intervalS == 7, "a service's own setting wins")
+        #expect(c.probes.services[0].timing.maxRetries == 4 && c.probes.services[0].timing.restartCooldownS == 60)
+        let off = try ConfigurationLoader.applyEnvironment(["HEARTBEAT_ENABLED": "false"], to: base)
+        #expect(off.probes.effectiveServices(nodes: off.nodes).isEmpty)
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.applyEnvironment(["HEARTBEAT_ENABLED": "maybe"], to: base) }
+    }
+
+    @Test(arguments: [
+        (#","services":[{"url":"http://x"}]"#, "services[0].name"),
+        (#","services":[{"name":"a"}]"#, "services[0].url"),
+        (#","services":[{"name":"a","url":"x"}]"#, "services[0].url"),
+        (#","services":[{"name":"a","url":"http://x","repair":{}}]"#, "services[0].repair.command"),
+        (#","services":[{"name":"a","url":"http://x","repair":{"command":["a","b"],"shell":true}}]"#, "services[0].repair.shell"),
+        (#","services":[{"name":"a","url":"http://x","healthy":{"json_field":"s"}}]"#, "services[0].healthy.json_field"),
+        (#","services":[{"name":"a","url":"http://x","healthy":{"status":[99]}}]"#, "services[0].healthy.status[0]"),
+        (#","services":[{"name":"a","url":"http://x"},{"name":"a","url":"http://y"}]"#, "services[1].name"),
+        (#","probes":{"retries":3}"#, "probes.retries"),
+        (#","probes":{"enabled":"yes"}"#, "probes.enabled"),
+    ])
+    func mistakesNameTheKey(extra: String, key: String) {
+        do {
+            _ = try Self.parse(extra)
+            Issue.record("accepted \(extra)")
         } catch {
             #expect(error.key == key, "\(error)")
         }
