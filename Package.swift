@@ -154,6 +154,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 "Outbound",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "Coordinator",
                 "CoordinatorCore",
                 "VigilJSON",

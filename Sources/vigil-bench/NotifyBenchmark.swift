@@ -128,6 +128,8 @@ final class CountingReceiver: Sendable {
     }
 
     var received: Int { state.withLock { $0.arrivals.count } }
+    /// Requests answered, however many per id.
+    var total: Int { state.withLock { $0.ids.values.reduce(0, +) } }
     var duplicates: Int { state.withLock { $0.ids.values.filter { $0 > 1 }.count } }
     /// First arrival (wall ms) per `webhook-id`.
     var arrivals: [String: Int64] { state.withLock { $0.arrivals } }

@@ -14,6 +14,7 @@ import CoordinatorCore
 ///   vigil-bench restart DIR HISTORY LIVE     restart to ready from a snapshot with HISTORY records of history
 ///   vigil-bench retention DIR EXECUTIONS     store bytes left after EXECUTIONS finished and passed retention
 ///   vigil-bench notify DIR COUNT             deliveries per second one leader sustains to a local webhook receiver
+///   vigil-bench probes [COUNT] [SECONDS]      probes per second one leader sustains (COUNT services, 1 s interval)
 ///   vigil-bench notify-failover RUNS [EXECUTIONS]   simulated leader failovers with deliveries in flight: lost events, keys
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
@@ -56,6 +57,10 @@ case "notify":
         fail("usage: vigil-bench notify DIR COUNT")
     }
     try await NotifyBenchmark.run(directory: dir, count: count)
+case "probes":
+    let count = arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000
+    let seconds = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 20
+    try await ProbeBenchmark.run(count: count, seconds: seconds)
 case "notify-failover":
     guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench notify-failover RUNS [EXECUTIONS]") }
     let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2_000
