@@ -52,4 +52,9 @@ public struct RepairRequest: Sendable, Equatable {
     public var service: String
     /// The repair's number for this service (1 for the first ever).
     public var number: UInt64
+
+    public init(service: String, number: UInt64) {
+        self.service = service
+        self.number = number
+    }
 }
