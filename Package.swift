@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "Coordinator",
                 "CoordinatorCore",
+                "VigilJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),

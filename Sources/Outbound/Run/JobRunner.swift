@@ -1,0 +1,111 @@
+import Dispatch
+import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Runs the wrapped command (swift-subprocess) with stdin passed through, its stdout and stderr
+/// relayed unchanged to the wrapper's own (so `docker logs` still shows the job's output) while
+/// the last bytes of both are kept; forwards SIGTERM, SIGINT, SIGHUP and SIGQUIT to it; and,
+/// as PID 1 in a container, reaps orphaned processes.
+public enum JobRunner {
+    /// Runs `argv` to its end. `started` is called with the child's PID once it runs.
+    public static func run(
+        _ argv: [String], environment: [String: String], tailLimit: Int, started: @escaping @Sendable (Int32) -> Void
+    ) async throws -> (exit: ChildExit, tail: [UInt8]) {
+        let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
+        let tail = TailBox(limit: tailLimit)
+        let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT]
+        // The wrapper itself survives these (the child gets them); the child starts with the
+        // default dispositions (swift-subprocess resets them).
+        for signal in forwarded + [SIGPIPE] { Foundation.signal(signal, SIG_IGN) }
+        let overrides = Environment.inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
+        let result = try await Subprocess.run(
+            executable, arguments: Arguments(Array(argv.dropFirst())), environment: overrides, input: .currentStandardInput, output: .sequence,
+            error: .sequence
+        ) { execution in
+            let child = execution.processIdentifier.value
+            let sources = forwarded.map { signal in
+                let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+                source.setEventHandler { kill(child, signal) }
+                source.resume()
+                return source
+            }
+            let reaper = getpid() == 1 ? OrphanReaper(child: child) : nil
+            defer {
+                for source in sources { source.cancel() }
+                reaper?.stop()
+            }
+            started(child)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await buffer in execution.standardOutput { buffer.withUnsafeBytes { relay($0, to: 1, tail: tail) } }
+                }
+                group.addTask {
+                    for try await buffer in execution.standardError { buffer.withUnsafeBytes { relay($0, to: 2, tail: tail) } }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let exit: ChildExit
+        switch result.terminationStatus {
+        case .exited(let code): exit = .exited(Int32(truncatingIfNeeded: code))
+        case .signaled(let signal): exit = .signaled(Int32(truncatingIfNeeded: signal))
+        }
+        return (exit, tail.tail)
+    }
+
+    /// Writes all of `bytes` to `fd` (a closed stdout loses output, never the job).
+    private static func relay(_ bytes: UnsafeRawBufferPointer, to fd: Int32, tail: TailBox) {
+        tail.append(bytes)
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+}
+
+/// The combined output tail, shared by the two relays.
+final class TailBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: OutputTail
+
+    init(limit: Int) { value = OutputTail(limit: limit) }
+
+    func append(_ bytes: UnsafeRawBufferPointer) { lock.withLock { value.append(bytes) } }
+    var tail: [UInt8] { lock.withLock { value.tail } }
+}
+
+/// As PID 1, processes orphaned inside the container are ours to reap. Peeks at exited
+/// children without reaping (`WNOWAIT`) and reaps every one but the wrapped child, whose
+/// status swift-subprocess collects itself.
+final class OrphanReaper: @unchecked Sendable {
+    private let timer: any DispatchSourceTimer
+
+    init(child: Int32) {
+        timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
+        timer.setEventHandler {
+            for _ in 0..<64 {
+                var info = siginfo_t()
+                guard waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return }
+                let pid = info._sifields._sigchld.si_pid
+                guard pid > 0, pid != child else { return }
+                waitpid(pid, nil, WNOHANG)
+            }
+        }
+        timer.resume()
+    }
+
+    func stop() { timer.cancel() }
+}
