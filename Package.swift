@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        .executable(name: "vigil-run", targets: ["vigil-run"]),
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
         .executable(name: "vigil-gossip-bench", targets: ["vigil-gossip-bench"]),
     ],
@@ -32,7 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // Without its Foundation trait: vigil-run must not load Foundation (start-up, memory).
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -106,6 +108,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RunWrapper",
+            dependencies: ["VigilJSON", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "vigil-run",
+            dependencies: ["RunWrapper", "VigilJSON"],
+            swiftSettings: swiftSettings,
+            // Link only the libraries it uses (an autolinked, unused Foundation costs start-up).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--as-needed"], .when(platforms: [.linux]))]
         ),
         .target(
             name: "Ingest",
@@ -204,7 +218,7 @@ let package = Package(
             ],
             swiftSettings: optimizedInDebug
         ),
-        .testTarget(name: "OutboundTests", dependencies: ["Outbound", "Coordinator"], swiftSettings: swiftSettings),
+        .testTarget(name: "OutboundTests", dependencies: ["Outbound", "Coordinator", "RunWrapper", "VigilJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "VigilCodec"], swiftSettings: swiftSettings),
         .target(name: "CoordinatorSimulation", dependencies: ["Coordinator", "CoordinatorCore", "Gossip", "VigilCodec"], swiftSettings: optimizedInDebug),
         .testTarget(

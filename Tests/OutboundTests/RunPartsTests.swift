@@ -1,5 +1,5 @@
 import Foundation
-import Outbound
+import RunWrapper
 import Testing
 import VigilJSON
 
@@ -77,5 +77,32 @@ import VigilJSON
         spool.remove(path)
         #expect(spool.pending().count == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool.directory) == ["b.json"], "no temporary files left")
+    }
+}
+
+@Suite struct RunOptionsTests {
+    @Test func optionsThenTheCommandAfterTheSeparator() throws {
+        let o = try RunOptions(parsing: ["--execution-id", "550e8400-e29b-41d4-a716-446655440000", "--api=http://a:1,http://b:2", "--interval", "5", "--", "sh", "-c", "exit 3", "--interval"])
+        #expect(o.executionID == "550e8400-e29b-41d4-a716-446655440000")
+        #expect(o.api == "http://a:1,http://b:2")
+        #expect(o.intervalS == 5)
+        #expect(o.command == ["sh", "-c", "exit 3", "--interval"], "everything after -- is the command's")
+        #expect(try RunOptions(parsing: ["--flush"]).flush)
+        #expect(try RunOptions(parsing: ["make", "-j4"]).command == ["make", "-j4"])
+    }
+
+    @Test(arguments: [["--interval", "0"], ["--interval"], ["--bogus", "--", "x"], [], ["--flush", "--", "x"], ["--tail-bytes", "-1", "--", "x"]])
+    func mistakesAreUsageErrors(arguments: [String]) {
+        #expect(throws: RunOptions.UsageError.self) { try RunOptions(parsing: arguments) }
+    }
+
+    @Test func nodeURLsAreParsed() {
+        #expect(NodeFailoverClient.BaseURL("http://127.0.0.1:8000/")?.description == "http://127.0.0.1:8000")
+        #expect(NodeFailoverClient.BaseURL("http://[::1]:8001/k/token")?.description == "http://[::1]:8001/k/token")
+        #expect(NodeFailoverClient.BaseURL("http://vigil")?.port == 80)
+        #expect(NodeFailoverClient.BaseURL("https://vigil:443") == nil, "TLS is not supported by vigil-run yet")
+        #expect(NodeFailoverClient.BaseURL("http://host:99999") == nil)
+        #expect(POSIX.isUUID(POSIX.uuid()))
+        #expect(POSIX.iso8601(1_700_000_000.25) == "2023-11-14T22:13:20.250Z")
     }
 }

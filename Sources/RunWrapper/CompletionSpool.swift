@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Completions not yet taken by a node, one file each (`<execution_id>.json`, written to a
 /// temporary name, fsynced and renamed), so a crash or an unreachable cluster loses none:
@@ -13,16 +17,16 @@ public struct CompletionSpool: Sendable {
     /// Writes a completion durably; returns its path.
     @discardableResult
     public func write(executionID: String, body: [UInt8]) throws -> String {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard POSIX.makeDirectories(directory) else { throw SpoolError(path: directory, errno: errno) }
         let path = "\(directory)/\(executionID).json"
         let temporary = "\(path).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw SpoolError(path: temporary, errno: errno) }
-        let written = body.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        let written = POSIX.writeAll(fd, body)
         let synced = fsync(fd)
         close(fd)
-        guard written == body.count, synced == 0 else {
-            unlink(temporary)
+        guard written, synced == 0 else {
+            _ = Glibc.unlink(temporary)
             throw SpoolError(path: temporary, errno: errno)
         }
         guard rename(temporary, path) == 0 else { throw SpoolError(path: path, errno: errno) }
@@ -36,20 +40,28 @@ public struct CompletionSpool: Sendable {
 
     /// Spooled completions, oldest first.
     public func pending() -> [(path: String, body: [UInt8])] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
+        POSIX.list(directory).filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
             let path = "\(directory)/\(name)"
-            return FileManager.default.contents(atPath: path).map { (path, Array($0)) }
+            return POSIX.read(path).map { (path, $0) }
         }
     }
 
     public func remove(_ path: String) {
-        unlink(path)
+        _ = Glibc.unlink(path)
     }
+
+    /// Creates an empty file (the progress file handed to the child).
+    static func touch(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SpoolError(path: path, errno: errno) }
+        close(fd)
+    }
+
+    static func removeFile(_ path: String) { _ = Glibc.unlink(path) }
 
     public struct SpoolError: Error, CustomStringConvertible {
         public var path: String
         public var errno: Int32
-        public var description: String { "cannot write the completion spool file \(path): \(String(cString: strerror(errno)))" }
+        public var description: String { "cannot write the completion spool file \(path): \(POSIX.error(errno))" }
     }
 }

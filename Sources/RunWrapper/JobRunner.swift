@@ -1,5 +1,10 @@
 import Dispatch
-import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Subprocess
 #if canImport(System)
 import System
@@ -21,7 +26,7 @@ public enum JobRunner {
         let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT]
         // The wrapper itself survives these (the child gets them); the child starts with the
         // default dispositions (swift-subprocess resets them).
-        for signal in forwarded + [SIGPIPE] { Foundation.signal(signal, SIG_IGN) }
+        for signal in forwarded + [SIGPIPE] { _ = Glibc.signal(signal, SIG_IGN) }
         let overrides = Environment.inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
         let result = try await Subprocess.run(
             executable, arguments: Arguments(Array(argv.dropFirst())), environment: overrides, input: .currentStandardInput, output: .sequence,
@@ -61,29 +66,18 @@ public enum JobRunner {
     /// Writes all of `bytes` to `fd` (a closed stdout loses output, never the job).
     private static func relay(_ bytes: UnsafeRawBufferPointer, to fd: Int32, tail: TailBox) {
         tail.append(bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n > 0 {
-                offset += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                return
-            }
-        }
+        POSIX.writeAll(fd, bytes)
     }
 }
 
 /// The combined output tail, shared by the two relays.
-final class TailBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: OutputTail
+final class TailBox: Sendable {
+    private let value: Mutex<OutputTail>
 
-    init(limit: Int) { value = OutputTail(limit: limit) }
+    init(limit: Int) { value = Mutex(OutputTail(limit: limit)) }
 
-    func append(_ bytes: UnsafeRawBufferPointer) { lock.withLock { value.append(bytes) } }
-    var tail: [UInt8] { lock.withLock { value.tail } }
+    func append(_ bytes: UnsafeRawBufferPointer) { value.withLock { $0.append(bytes) } }
+    var tail: [UInt8] { value.withLock { $0.tail } }
 }
 
 /// As PID 1, processes orphaned inside the container are ours to reap. Peeks at exited

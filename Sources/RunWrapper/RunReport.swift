@@ -1,4 +1,3 @@
-import Foundation
 import VigilJSON
 
 /// How the wrapped command ended.
@@ -73,16 +72,13 @@ public struct RunReport: Sendable {
         ]))
     }
 
-    static func iso8601(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
-    }
+    static func iso8601(_ seconds: Double) -> String { POSIX.iso8601(seconds) }
 }
 
 extension Double {
     fileprivate func rounded(toPlaces places: Int) -> Double {
-        let scale = pow(10, Double(places))
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
         return (self * scale).rounded() / scale
     }
 }
@@ -104,11 +100,9 @@ public struct ProgressFile: Sendable {
 
     /// Reads what was appended since the last call (at most 1 MiB at a time).
     public mutating func refresh() {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty else { return }
+        guard let data = POSIX.read(path, from: Int(offset), limit: 1 << 20), !data.isEmpty else { return }
         offset += UInt64(data.count)
-        var bytes = partial + Array(data)
+        var bytes = partial + data
         partial = []
         if let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) {
             partial = Array(bytes[(lastNewline + 1)...])
