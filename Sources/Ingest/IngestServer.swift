@@ -41,6 +41,7 @@ public struct IngestServer: Sendable {
         ClusterRoutes.add(to: router, routes: routes, context: ctx)
         NotificationRoutes.add(to: router, routes: routes, context: ctx)
         ServiceRoutes.add(to: router, routes: routes, context: ctx)
+        DashboardRoutes.add(to: router, routes: routes, context: ctx)
         return router
     }
 

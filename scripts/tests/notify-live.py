@@ -25,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livecluster import free_port, http, read_jsonl  # noqa: E402
 
 BIN = os.environ.get("VIGIL_BIN", ".build/debug/vigil")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,24 +47,6 @@ def step(message):
     print(f"notify-live: [{time.time() - T0:5.1f} s] {message}", flush=True)
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method, port, path, body=None, timeout=2):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method, headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
-    except OSError:
-        return None, None
-
-
 def wait_for(what, seconds, check):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -71,13 +55,6 @@ def wait_for(what, seconds, check):
             return value
         time.sleep(0.1)
     fail(f"{what} (waited {seconds} s)")
-
-
-def read_jsonl(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 tmp = tempfile.mkdtemp(prefix="vigil-notify-test.")

@@ -23,7 +23,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from livecluster import free_port, http  # noqa: E402
 
 BIN = os.environ.get("VIGIL_BIN", ".build/debug/vigil")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,20 +45,8 @@ def step(message):
     print(f"probes-live: [{time.time() - T0:5.1f} s] {message}", flush=True)
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(port, path, timeout=2):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
-    except OSError:
-        return None, None
+    return http("GET", port, path, timeout=timeout)
 
 
 def wait_for(what, seconds, check):

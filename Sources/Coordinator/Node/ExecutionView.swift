@@ -14,8 +14,10 @@ public struct ExecutionView: Sendable {
     /// One page ordered by id; see ``ExecutionTable/page(status:after:limit:)``. A large table
     /// is scanned in chunks of `chunk` records, one short lock each, so ingest is never held up
     /// by a query.
-    public func page(status: ExecutionStatus?, after: ExecutionID?, limit: Int, chunk: Int = 65_536) -> (records: [ExecutionRecord], next: ExecutionID?) {
-        var page = PageScan(status: status, after: after, limit: limit)
+    public func page(
+        status: ExecutionStatus?, after: ExecutionID?, limit: Int, chunk: Int = 65_536, where predicate: (@Sendable (ExecutionRecord) -> Bool)? = nil
+    ) -> (records: [ExecutionRecord], next: ExecutionID?) {
+        var page = PageScan(status: status, after: after, limit: limit, where: predicate)
         var start = 0
         while true {
             let more = node.read { core -> Bool in
@@ -23,6 +25,22 @@ public struct ExecutionView: Sendable {
                 return start + chunk < core.table.count
             }
             guard more else { return page.result }
+            start += chunk
+        }
+    }
+
+    /// Running executions with strikes (LATE), counted in chunks like ``page(status:after:limit:chunk:where:)``.
+    public func lateCount(chunk: Int = 65_536) -> Int {
+        var total = 0
+        var start = 0
+        while true {
+            let more = node.read { core -> Bool in
+                let records = core.table.allRecords
+                let end = min(records.count, start + chunk)
+                if start < end { for index in start..<end where records[index].status == .running && records[index].strikes > 0 { total += 1 } }
+                return end < records.count
+            }
+            guard more else { return total }
             start += chunk
         }
     }

@@ -67,6 +67,20 @@ public struct ExecutionRecord: Sendable, Equatable {
         return Progress(trustedCompact: Array(details[layout.progressStart...]))
     }
 
+    /// Whether the container id contains `needle` (UTF-8 bytes), without allocating.
+    public func containerContains(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard let layout else { return false }
+        let hay = details[layout.container]
+        guard hay.count >= needle.count else { return false }
+        var start = hay.startIndex
+        while start + needle.count <= hay.endIndex {
+            if hay[start..<(start + needle.count)].elementsEqual(needle) { return true }
+            start += 1
+        }
+        return false
+    }
+
     /// Whether the stored container id equals `container`, without allocating.
     func hasContainer(_ container: String) -> Bool {
         guard let layout else { return container.isEmpty }

@@ -349,17 +349,21 @@ public struct PageScan: Sendable {
     public let status: ExecutionStatus?
     public let after: ExecutionID?
     public let limit: Int
+    /// Only records it accepts (the dashboard's LATE filter and search).
+    public let predicate: (@Sendable (ExecutionRecord) -> Bool)?
     private var best: [ExecutionRecord] = []
 
-    public init(status: ExecutionStatus?, after: ExecutionID?, limit: Int) {
+    public init(status: ExecutionStatus?, after: ExecutionID?, limit: Int, where predicate: (@Sendable (ExecutionRecord) -> Bool)? = nil) {
         self.status = status
         self.after = after
         self.limit = max(1, limit)
+        self.predicate = predicate
         best.reserveCapacity(self.limit + 1)
     }
 
     mutating func consider(_ record: ExecutionRecord) {
         if let status, record.status != status { return }
+        if let predicate, !predicate(record) { return }
         if let after, !(after < record.id) { return }
         if best.count == limit + 1 {
             guard record.id < best[limit].id else { return }
