@@ -14,6 +14,7 @@ import CoordinatorCore
 ///   vigil-bench restart DIR HISTORY LIVE     restart to ready from a snapshot with HISTORY records of history
 ///   vigil-bench retention DIR EXECUTIONS     store bytes left after EXECUTIONS finished and passed retention
 ///   vigil-bench notify DIR COUNT             deliveries per second one leader sustains to a local webhook receiver
+///   vigil-bench dashboard [COUNT]            the dashboard's page and data with COUNT executions (medians)
 ///   vigil-bench probes [COUNT] [SECONDS]      probes per second one leader sustains (COUNT services, 1 s interval)
 ///   vigil-bench notify-failover RUNS [EXECUTIONS]   simulated leader failovers with deliveries in flight: lost events, keys
 let arguments = CommandLine.arguments.dropFirst()
@@ -57,6 +58,9 @@ case "notify":
         fail("usage: vigil-bench notify DIR COUNT")
     }
     try await NotifyBenchmark.run(directory: dir, count: count)
+case "dashboard":
+    let count = arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000
+    try await DashboardBenchmark.run(count: count)
 case "probes":
     let count = arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000
     let seconds = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 20

@@ -81,6 +81,7 @@ struct DashboardModel: Sendable {
     func executions(_ query: Query) -> (records: [ExecutionRecord], next: ExecutionID?) {
         let search = query.search.lowercased()
         let idLike = !search.isEmpty && search.allSatisfy { $0.isHexDigit || $0 == "-" }
+        let nibbles: [UInt8] = idLike ? search.compactMap { $0.hexDigitValue.map(UInt8.init) } : []
         let needle = Array(query.search.utf8)
         let late = query.filter == .late
         var predicate: (@Sendable (ExecutionRecord) -> Bool)?
@@ -88,7 +89,7 @@ struct DashboardModel: Sendable {
             predicate = { (record: ExecutionRecord) -> Bool in
                 if late && record.strikes == 0 { return false }
                 if search.isEmpty { return true }
-                return (idLike && record.id.description.hasPrefix(search)) || record.containerContains(needle)
+                return (idLike && nibbles.count <= 32 && record.id.hasHexPrefix(nibbles)) || record.containerContains(needle)
             }
         }
         let status: ExecutionStatus? =
@@ -179,5 +180,17 @@ extension JSONValue {
         case .array(let a): return a.map(\.mustacheContext)
         case .object(let o): return Dictionary(o.members.map { ($0.key, $0.value.mustacheContext) }, uniquingKeysWith: { _, last in last })
         }
+    }
+}
+
+extension ExecutionID {
+    /// Whether the id's hex digits start with `nibbles` (dashes ignored), without allocating.
+    func hasHexPrefix(_ nibbles: [UInt8]) -> Bool {
+        for (i, nibble) in nibbles.enumerated() {
+            let word = i < 16 ? high : low
+            let shift = UInt64(60 - 4 * (i % 16))
+            if UInt8((word >> shift) & 0xF) != nibble { return false }
+        }
+        return true
     }
 }
