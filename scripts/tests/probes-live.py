@@ -180,7 +180,9 @@ echo restarted
     step("killed again inside the cooldown")
     wait_for("api was not repaired after the cooldown", COOLDOWN + 10, lambda: len(repairs()) >= 2)
     second = repairs()[1]
-    if second - first < COOLDOWN:
+    # The times are the repair script's own (`date` after it was spawned): allow 0.1 s for the
+    # difference between two spawns; the node itself decides on the repair's start time.
+    if second - first < COOLDOWN - 0.1:
         fail(f"a second repair came {second - first:.2f} s after the first, inside the {COOLDOWN} s cooldown")
     step(f"second repair {second - first:.2f} s after the first (cooldown {COOLDOWN} s)")
     wait_for("api did not come back healthy after its second repair", 15, lambda: (s := service("api")) and s["status"] == "healthy")

@@ -34,6 +34,7 @@ struct Status: AsyncParsableCommand {
             }
             print("sweeping    \(sweeping)" + (sweep?["degraded"].flatMap { $0 == .null ? nil : " - \(Output.text($0))" } ?? ""))
             if let problem = sweep?["last_error"], problem != .null { print("last error  \(Output.text(problem))") }
+            if let prober = health["prober"], prober != .null { print("prober      \(Output.text(prober))") }
             print("executions  running \(Output.text(counts?["running"])), completed \(Output.text(counts?["completed"])), failed \(Output.text(counts?["failed"])), total \(Output.text(counts?["total"]))")
             let store = health["store"]
             if store?["status"] == .string("disabled") {
