@@ -46,7 +46,7 @@ def read_jsonl(path):
 class Cluster:
     """Three nodes of one configuration; `config` is merged into the generated cluster file."""
 
-    def __init__(self, name, binary, config):
+    def __init__(self, name, binary, config=None):
         self.name = name
         self.binary = binary
         self.t0 = time.time()
@@ -54,20 +54,24 @@ class Cluster:
         self.procs = {}
         self.keep = False
         self.http_ports = {n: free_port() for n in IDS}
-        gossip = {n: free_port(socket.SOCK_DGRAM) for n in IDS}
+        self.gossip_ports = {n: free_port(socket.SOCK_DGRAM) for n in IDS}
+        self.config_path = os.path.join(self.tmp, "cluster.json")
+        self.configure(config or {})
+        if not os.access(binary, os.X_OK):
+            self.fail(f"no vigil binary at {binary} (build it, or set VIGIL_BIN)")
+
+    def configure(self, config):
+        """(Re)writes the cluster file: the generated nodes and store, then `config` on top."""
         base = {
-            "cluster": name,
-            "nodes": [{"id": n, "http": f"127.0.0.1:{self.http_ports[n]}", "gossip": f"127.0.0.1:{gossip[n]}"} for n in IDS],
+            "cluster": self.name,
+            "nodes": [{"id": n, "http": f"127.0.0.1:{self.http_ports[n]}", "gossip": f"127.0.0.1:{self.gossip_ports[n]}"} for n in IDS],
             "store": {"path": os.path.join(self.tmp, "store")},
             "gossip": {"interval_s": 0.1},
             "timezone": "UTC",
         }
         base.update(config)
-        self.config_path = os.path.join(self.tmp, "cluster.json")
         with open(self.config_path, "w") as f:
             json.dump(base, f)
-        if not os.access(binary, os.X_OK):
-            self.fail(f"no vigil binary at {binary} (build it, or set VIGIL_BIN)")
 
     def path(self, name):
         return os.path.join(self.tmp, name)

@@ -15,55 +15,25 @@ no invalid signature; the command channel saw each one; the restarted node resen
 Exits non-zero with a message on the first failure; every wait is bounded.
 """
 import base64
-import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livecluster import free_port, http, read_jsonl  # noqa: E402
+from livecluster import Cluster, Failure, free_port, http, read_jsonl  # noqa: E402
 
 BIN = os.environ.get("VIGIL_BIN", ".build/debug/vigil")
 HERE = os.path.dirname(os.path.abspath(__file__))
-T0 = time.time()
-procs = {}
-keep = False
+c = Cluster("notify-live", BIN)
+fail, step, wait_for, start = c.fail, c.step, c.wait_for, c.start
+procs, http_ports, tmp = c.procs, c.http_ports, c.tmp
 
-
-def fail(message):
-    global keep
-    keep = True
-    raise SystemExit(f"notify-live: FAIL: {message}")
-
-
-def step(message):
-    print(f"notify-live: [{time.time() - T0:5.1f} s] {message}", flush=True)
-
-
-def wait_for(what, seconds, check):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    fail(f"{what} (waited {seconds} s)")
-
-
-tmp = tempfile.mkdtemp(prefix="vigil-notify-test.")
 try:
-    if not os.access(BIN, os.X_OK):
-        fail(f"no vigil binary at {BIN} (build it, or set VIGIL_BIN)")
     ids = ["n1", "n2", "n3"]
-    http_ports = {n: free_port() for n in ids}
-    gossip_ports = {n: free_port(socket.SOCK_DGRAM) for n in ids}
     receiver_port = free_port()
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     deliveries = os.path.join(tmp, "deliveries.jsonl")
@@ -73,12 +43,8 @@ try:
         # One locked write per event: runs overlap (the leader sends concurrently).
         f.write('#!/bin/sh\nbody=$(cat)\nexec 9>>"$1"\nflock 9\nprintf \'%s\\n\' "$body" >&9\n')
     os.chmod(append, 0o755)
-    config = {
-        "cluster": "notify-live",
-        "nodes": [{"id": n, "http": f"127.0.0.1:{http_ports[n]}", "gossip": f"127.0.0.1:{gossip_ports[n]}"} for n in ids],
-        "store": {"path": os.path.join(tmp, "store")},
+    c.configure({
         "executions": {"heartbeat_timeout_s": 2, "check_interval_s": 0.5, "max_strikes": 3, "mass_failure_share": 1},
-        "gossip": {"interval_s": 0.1},
         "timezone": "Asia/Shanghai",
         "notifications": {
             "first_retry_s": 0.2, "max_retry_s": 1,
@@ -88,10 +54,7 @@ try:
                 {"name": "log", "type": "command", "argv": [append, commands], "events": ["execution.failed"], "timeout_s": 5},
             ],
         },
-    }
-    config_path = os.path.join(tmp, "cluster.json")
-    with open(config_path, "w") as f:
-        json.dump(config, f)
+    })
 
     def start_receiver():
         procs["receiver"] = subprocess.Popen([sys.executable, os.path.join(HERE, "notify_receiver.py"), str(receiver_port), deliveries, secret],
@@ -100,17 +63,8 @@ try:
         if "listening" not in line:
             fail(f"the receiver did not start: {line!r}")
 
-    def start(node):
-        log = open(os.path.join(tmp, f"{node}.log"), "a")
-        procs[node] = subprocess.Popen([BIN, "serve", "--config", config_path, "--node", node], stdout=subprocess.PIPE, stderr=log, text=True)
-        line = procs[node].stdout.readline()
-        if "listening" not in line:
-            fail(f"{node} did not start: {line!r}")
-
     def leader():
-        views = [http("GET", http_ports[n], "/api/v1/cluster/members")[1] for n in ids if procs.get(n) and procs[n].poll() is None]
-        leaders = {v.get("leader") for v in views if v and v.get("quorum")}
-        return leaders.pop() if len(leaders) == 1 and len(views) == len([v for v in views if v]) and None not in leaders else None
+        return c.leader()
 
     start_receiver()
     for n in ids:
@@ -233,22 +187,9 @@ try:
     status, _ = http("POST", http_ports[killed], "/admin/notifications/test", {"channel": "nope"})
     if status != 404:
         fail(f"a test send to an unknown channel answered {status}, expected 404")
-    print(f"notify-live: PASS in {time.time() - T0:.0f} s")
+    print(f"notify-live: PASS in {time.time() - c.t0:.0f} s")
+except Failure as failure:
+    print(failure, file=sys.stderr)
+    sys.exit(1)
 finally:
-    for name, p in procs.items():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for name, p in procs.items():
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    if keep:
-        for name in ["n1", "n2", "n3", "receiver"]:
-            path = os.path.join(tmp, f"{name}.log")
-            if os.path.exists(path):
-                with open(path) as f:
-                    print(f"---- {name} log (last 30 lines) ----\n" + "".join(f.readlines()[-30:]))
-        print(f"notify-live: kept {tmp}")
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
+    c.close(extra_logs=["receiver"])

@@ -15,57 +15,30 @@ Exits non-zero with a message on the first failure; every wait is bounded.
 """
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livecluster import free_port, http  # noqa: E402
+from livecluster import Cluster, Failure, free_port, http  # noqa: E402
 
 BIN = os.environ.get("VIGIL_BIN", ".build/debug/vigil")
 HERE = os.path.dirname(os.path.abspath(__file__))
-T0 = time.time()
-procs = {}
-keep = False
 INTERVAL, TIMEOUT, RETRIES, COOLDOWN = 1.0, 1.0, 3, 8.0
-
-
-def fail(message):
-    global keep
-    keep = True
-    raise SystemExit(f"probes-live: FAIL: {message}")
-
-
-def step(message):
-    print(f"probes-live: [{time.time() - T0:5.1f} s] {message}", flush=True)
+c = Cluster("probes-live", BIN)
+fail, step, wait_for, start, up, leader = c.fail, c.step, c.wait_for, c.start, c.up, c.leader
+procs, http_ports, tmp = c.procs, c.http_ports, c.tmp
 
 
 def get(port, path, timeout=2):
     return http("GET", port, path, timeout=timeout)
 
 
-def wait_for(what, seconds, check):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    fail(f"{what} (waited {seconds} s)")
-
-
-tmp = tempfile.mkdtemp(prefix="vigil-probes-test.")
 try:
-    if not os.access(BIN, os.X_OK):
-        fail(f"no vigil binary at {BIN} (build it, or set VIGIL_BIN)")
     ids = ["n1", "n2", "n3"]
-    http_ports = {n: free_port() for n in ids}
-    gossip_ports = {n: free_port(socket.SOCK_DGRAM) for n in ids}
     service_port, hang_port = free_port(), free_port()
     pidfile = os.path.join(tmp, "service.pid")
     repairs_log = os.path.join(tmp, "repairs.log")
@@ -97,13 +70,8 @@ echo restarted
                 return
     threading.Thread(target=accept_forever, daemon=True).start()
 
-    config = {
-        "cluster": "probes-live",
-        "nodes": [{"id": n, "http": f"127.0.0.1:{http_ports[n]}", "gossip": f"127.0.0.1:{gossip_ports[n]}"} for n in ids],
-        "store": {"path": os.path.join(tmp, "store")},
+    c.configure({
         "executions": {"heartbeat_timeout_s": 2, "check_interval_s": 0.5, "max_strikes": 3},
-        "gossip": {"interval_s": 0.1},
-        "timezone": "UTC",
         "probes": {"interval_s": INTERVAL, "timeout_s": TIMEOUT, "max_retries": RETRIES, "restart_cooldown_s": COOLDOWN,
                    "startup_grace_s": 1, "success_threshold": 2},
         "services": [
@@ -113,25 +81,7 @@ echo restarted
             {"name": "hang", "url": f"http://127.0.0.1:{hang_port}/health", "timeout_s": 0.5, "critical": False},
         ],
         "notifications": {"channels": [{"name": "log", "type": "command", "argv": [record, events_log], "events": ["service.*"]}]},
-    }
-    config_path = os.path.join(tmp, "cluster.json")
-    with open(config_path, "w") as f:
-        json.dump(config, f)
-
-    def start(node):
-        log = open(os.path.join(tmp, f"{node}.log"), "a")
-        procs[node] = subprocess.Popen([BIN, "serve", "--config", config_path, "--node", node], stdout=subprocess.PIPE, stderr=log, text=True)
-        line = procs[node].stdout.readline()
-        if "listening" not in line:
-            fail(f"{node} did not start: {line!r}")
-
-    def up(node):
-        return procs.get(node) is not None and procs[node].poll() is None
-
-    def leader():
-        views = [get(http_ports[n], "/api/v1/cluster/members")[1] for n in ids if up(n)]
-        leaders = {v.get("leader") for v in views if v and v.get("quorum")}
-        return leaders.pop() if len(leaders) == 1 and all(views) and None not in leaders else None
+    })
 
     def service(name, node=None):
         node = node or leader()
@@ -238,27 +188,14 @@ echo restarted
     if ("service.down", "hang") not in kinds:
         fail(f"no service.down for the hung service: {kinds}")
     step(f"{len(events)} service events delivered: {sorted(set(k for k, _ in kinds))}")
-    print(f"probes-live: PASS in {time.time() - T0:.0f} s")
+    print(f"probes-live: PASS in {time.time() - c.t0:.0f} s")
+except Failure as failure:
+    print(failure, file=sys.stderr)
+    sys.exit(1)
 finally:
-    for name, p in procs.items():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for name, p in procs.items():
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
     try:
         with open(os.path.join(tmp, "service.pid")) as f:
             os.kill(int(f.read()), signal.SIGKILL)
     except (OSError, ValueError):
         pass
-    if keep:
-        for name in ["n1", "n2", "n3"]:
-            path = os.path.join(tmp, f"{name}.log")
-            if os.path.exists(path):
-                with open(path) as f:
-                    print(f"---- {name} log (last 40 lines) ----\n" + "".join(f.readlines()[-40:]))
-        print(f"probes-live: kept {tmp}")
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
+    c.close()

@@ -19,7 +19,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livecluster import Cluster, Failure, free_port, http  # noqa: E402
+from livecluster import Cluster, Failure, free_port  # noqa: E402
 
 BIN = os.path.abspath(os.environ.get("VIGIL_BIN", ".build/debug/vigil"))
 c = Cluster("run-live", BIN, {"executions": {"heartbeat_timeout_s": 2, "check_interval_s": 0.5, "max_strikes": 3}, "probes": {"enabled": False}})
