@@ -23,25 +23,21 @@ public enum JobRunner {
     ) async throws -> (exit: ChildExit, tail: [UInt8]) {
         let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
         let tail = TailBox(limit: tailLimit)
-        let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT]
-        // The wrapper itself survives these (the child gets them); the child starts with the
-        // default dispositions (swift-subprocess resets them).
-        for signal in forwarded + [SIGPIPE] { _ = Glibc.signal(signal, SIG_IGN) }
+        // SIGTERM, SIGINT, SIGHUP and SIGQUIT are caught from here on and passed to the child (one
+        // that arrives before the child exists is passed once it does). Caught, not ignored: a
+        // caught signal's handler is not inherited across exec, an ignored one would be.
+        SignalForwarding.install()
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
         let overrides = Environment.inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
         let result = try await Subprocess.run(
             executable, arguments: Arguments(Array(argv.dropFirst())), environment: overrides, input: .currentStandardInput, output: .sequence,
             error: .sequence
         ) { execution in
             let child = execution.processIdentifier.value
-            let sources = forwarded.map { signal in
-                let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-                source.setEventHandler { kill(child, signal) }
-                source.resume()
-                return source
-            }
+            SignalForwarding.forward(to: child)
             let reaper = getpid() == 1 ? OrphanReaper(child: child) : nil
             defer {
-                for source in sources { source.cancel() }
+                SignalForwarding.forward(to: 0)
                 reaper?.stop()
             }
             started(child)
@@ -102,4 +98,41 @@ final class OrphanReaper: @unchecked Sendable {
     }
 
     func stop() { timer.cancel() }
+}
+
+/// Passes the wrapper's SIGTERM, SIGINT, SIGHUP and SIGQUIT to the child, from a signal handler
+/// (lock-free atomics only: async-signal-safe), so no signal is lost in a window between
+/// installing a handler and starting the child.
+enum SignalForwarding {
+    static let signals: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT]
+    /// The child's PID, 0 before it exists.
+    static let target = Atomic<Int32>(0)
+    /// A signal that arrived before the child existed.
+    static let pending = Atomic<Int32>(0)
+
+    static func install() {
+        for signal in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { received in
+                let pid = SignalForwarding.target.load(ordering: .acquiring)
+                if pid > 0 {
+                    kill(pid, received)
+                } else {
+                    SignalForwarding.pending.store(received, ordering: .releasing)
+                }
+            }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)
+        }
+    }
+
+    /// From now on signals go to `pid` (0: nowhere); one that came early is passed at once.
+    static func forward(to pid: Int32) {
+        target.store(pid, ordering: .releasing)
+        if pid > 0 {
+            let early = pending.exchange(0, ordering: .acquiringAndReleasing)
+            if early != 0 { kill(pid, early) }
+        }
+    }
 }

@@ -123,7 +123,15 @@ try:
         c.fail(f"the detail view lacks the explanation: {detail[:300]}")
     with open(os.path.join(ARTIFACTS, "dashboard-n3-failed.png"), "wb") as f:
         f.write(base64.b64decode(cdp("Page.captureScreenshot", format="png")["data"]))
-    c.step(f"FAILED with its reason, no reload; screenshots in {ARTIFACTS}")
+    # A phone-width screen: nothing wider than the screen but the table's own scroller.
+    cdp("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    time.sleep(1.2)
+    overflow = evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    with open(os.path.join(ARTIFACTS, "dashboard-n3-phone.png"), "wb") as f:
+        f.write(base64.b64decode(cdp("Page.captureScreenshot", format="png")["data"]))
+    if overflow is None or overflow > 0:
+        c.fail(f"at 390 px the page is {overflow} px wider than the screen")
+    c.step(f"FAILED with its reason, no reload; fits a 390 px screen; screenshots in {ARTIFACTS}")
     ws.close()
     print(f"dashboard-browser: PASS in {time.time() - c.t0:.0f} s")
 except Failure as failure:

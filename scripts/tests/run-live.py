@@ -12,6 +12,7 @@
     VIGIL_BIN=.build/debug/vigil scripts/tests/run-live.py
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,6 +114,18 @@ try:
     if again.returncode != 0 or "sent the spooled" in again.stderr:
         c.fail(f"a second --flush sent something again: {again.stderr}")
     c.step("unreachable at exit: spooled, then sent once by --flush")
+    # 6. As PID 1 (a new PID namespace, as in a container) it reaps orphans: a grandchild whose
+    # parent exited is re-parented to the wrapper and must not stay a zombie.
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        runner = os.path.join(os.path.dirname(BIN), "vigil-run")
+        e6 = str(uuid.uuid4())
+        script = "sh -c 'sleep 0.3 &'; sleep 1.5; ps -e -o stat=,comm="
+        p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", runner, "--api", c.url(live[0]), "--execution-id", e6, "--", "sh", "-c", script],
+                           env=env, capture_output=True, text=True, timeout=30)
+        zombies = [line for line in p.stdout.splitlines() if line.strip().startswith("Z")]
+        if p.returncode != 0 or "vigil-run" not in p.stdout or zombies:
+            c.fail(f"as PID 1: exit {p.returncode}, processes {p.stdout!r}, stderr {p.stderr!r}")
+        c.step("as PID 1 in its own PID namespace it reaped an orphan (no zombie left)")
     print(f"run-live: PASS in {time.time() - c.t0:.0f} s")
 except Failure as failure:
     print(failure, file=sys.stderr)
