@@ -50,15 +50,6 @@ public struct CompletionSpool: Sendable {
         _ = Glibc.unlink(path)
     }
 
-    /// Creates an empty file (the progress file handed to the child).
-    static func touch(_ path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SpoolError(path: path, errno: errno) }
-        close(fd)
-    }
-
-    static func removeFile(_ path: String) { _ = Glibc.unlink(path) }
-
     public struct SpoolError: Error, CustomStringConvertible {
         public var path: String
         public var errno: Int32

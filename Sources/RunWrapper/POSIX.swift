@@ -80,6 +80,17 @@ public enum POSIX {
         return true
     }
 
+    /// Creates an empty file if there is none; `false` when it cannot.
+    @discardableResult
+    public static func touch(_ path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    public static func remove(_ path: String) { _ = unlink(path) }
+
     /// The names in a directory (without `.` and `..`).
     public static func list(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }

@@ -47,8 +47,8 @@ public struct RunSession: Sendable {
         let containerID = options.containerID ?? POSIX.environment("HOSTNAME") ?? "unknown-container"
         let progressPath = POSIX.environment("VIGIL_PROGRESS_FILE") ?? (POSIX.environment("TMPDIR") ?? "/tmp") + "/vigil-progress-\(executionID).jsonl"
         let ownProgress = POSIX.environment("VIGIL_PROGRESS_FILE") == nil
-        if ownProgress { _ = try? CompletionSpool.touch(progressPath) }
-        defer { if ownProgress { CompletionSpool.removeFile(progressPath) } }
+        if ownProgress { POSIX.touch(progressPath) }
+        defer { if ownProgress { POSIX.remove(progressPath) } }
 
         let startedAt = POSIX.now()
         let report = RunReport(executionID: executionID, containerID: containerID, startedAt: startedAt)

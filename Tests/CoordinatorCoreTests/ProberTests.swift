@@ -130,7 +130,7 @@ import Testing
         #expect(old.repairs.count == 1)
         // The old leader dies mid-repair: its "repairing" state is all the store has.
         var next = Run()
-        for (state, term, time) in old.prober.storedStates { next.prober.apply(stored: state, term: term, timeMs: time) }
+        for stored in old.prober.storedStates { next.prober.apply(stored: stored.state, term: stored.term, timeMs: stored.timeMs) }
         #expect(next.state.repairing)
         next.go(from: 4_100, to: 90_000) { _, _ in bad }
         // The unfinished repair is taken as ended after its time limit; the next repair waits

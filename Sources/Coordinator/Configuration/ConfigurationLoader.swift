@@ -228,23 +228,20 @@ extension ConfigurationLoader {
         }
         if let v = try flag("HEARTBEAT_ENABLED") { probes.enabled = v }
         if let v = try flag("HEARTBEAT_AUTO_START") { probes.autoStart = v }
+        // Each becomes the default, and the value of every service that did not set its own.
         let base = ServiceSettings.Timing()
-        var changed: [(inout ServiceSettings.Timing, ServiceSettings.Timing) -> Void] = []
-        if let v = environment["HEARTBEAT_CHECK_INTERVAL"] {
-            let s = try seconds(v, key: "HEARTBEAT_CHECK_INTERVAL")
-            probes.defaults.intervalS = s
-            changed.append { t, _ in if t.intervalS == base.intervalS { t.intervalS = s } }
+        func apply<T: Equatable>(_ value: T?, _ field: WritableKeyPath<ServiceSettings.Timing, T>) {
+            guard let value else { return }
+            probes.defaults[keyPath: field] = value
+            for i in probes.services.indices where probes.services[i].timing[keyPath: field] == base[keyPath: field] {
+                probes.services[i].timing[keyPath: field] = value
+            }
         }
-        if let v = environment["HEARTBEAT_MAX_RETRIES"] {
+        apply(try environment["HEARTBEAT_CHECK_INTERVAL"].map { v throws(ConfigurationError) in try seconds(v, key: "HEARTBEAT_CHECK_INTERVAL") }, \.intervalS)
+        apply(try environment["HEARTBEAT_MAX_RETRIES"].map { v throws(ConfigurationError) in
             guard let n = Int(v), (1...1000).contains(n) else { throw ConfigurationError(key: "HEARTBEAT_MAX_RETRIES", problem: "must be an integer from 1 to 1000, got \"\(v)\"") }
-            probes.defaults.maxRetries = n
-            changed.append { t, _ in if t.maxRetries == base.maxRetries { t.maxRetries = n } }
-        }
-        if let v = environment["HEARTBEAT_RESTART_COOLDOWN"] {
-            let s = try seconds(v, key: "HEARTBEAT_RESTART_COOLDOWN", allowZero: true)
-            probes.defaults.restartCooldownS = s
-            changed.append { t, _ in if t.restartCooldownS == base.restartCooldownS { t.restartCooldownS = s } }
-        }
-        for i in probes.services.indices { for change in changed { change(&probes.services[i].timing, base) } }
+            return n
+        }, \.maxRetries)
+        apply(try environment["HEARTBEAT_RESTART_COOLDOWN"].map { v throws(ConfigurationError) in try seconds(v, key: "HEARTBEAT_RESTART_COOLDOWN", allowZero: true) }, \.restartCooldownS)
     }
 }

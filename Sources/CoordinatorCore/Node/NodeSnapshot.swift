@@ -23,14 +23,7 @@ public struct NodeSnapshot: Sendable, Equatable {
     /// The notification outbox (``Outbox/snapshotPayload``); empty when no channel is configured.
     public var outbox: [UInt8] = []
     /// Probed services' durable states, with their records' term and time.
-    public var services: [(state: ServiceState, term: UInt64, timeMs: Int64)] = []
-
-    public static func == (a: NodeSnapshot, b: NodeSnapshot) -> Bool {
-        a.generation == b.generation && a.facts == b.facts && a.strikes == b.strikes && a.claims == b.claims && a.releases == b.releases
-            && a.readCut == b.readCut && a.marks == b.marks && a.pause == b.pause && a.outbox == b.outbox
-            && a.services.map(\.state) == b.services.map(\.state) && a.services.map(\.term) == b.services.map(\.term)
-            && a.services.map(\.timeMs) == b.services.map(\.timeMs)
-    }
+    public var services: [StoredServiceState] = []
 
     public struct Release: Sendable, Equatable {
         public var term: UInt64
@@ -159,7 +152,7 @@ public struct NodeSnapshot: Sendable, Equatable {
             guard let count = r.readVarint(), count <= UInt64(r.remaining) else { return nil }
             for _ in 0..<count {
                 guard let term = r.readVarint(), let time = r.readVarint(), let bytes = Self.bytes(&r), let state = ServiceState(payload: bytes) else { return nil }
-                services.append((state, term, Varint.unzigzag(time)))
+                services.append(StoredServiceState(state: state, term: term, timeMs: Varint.unzigzag(time)))
             }
         }
         guard r.isAtEnd else { return nil }

@@ -62,8 +62,8 @@ public struct Prober: Sendable {
     public func rule(_ name: String) -> ServiceRule? { rules.first { $0.name == name } }
 
     /// Every durable state with the term and time of its record (for snapshots).
-    public var storedStates: [(state: ServiceState, term: UInt64, timeMs: Int64)] {
-        versions.keys.sorted().compactMap { name in states[name].map { ($0, versions[name]!.term, versions[name]!.timeMs) } }
+    public var storedStates: [StoredServiceState] {
+        versions.keys.sorted().compactMap { name in states[name].map { StoredServiceState(state: $0, term: versions[name]!.term, timeMs: versions[name]!.timeMs) } }
     }
 
     // MARK: The store
@@ -208,4 +208,11 @@ public struct Prober: Sendable {
         for byte in rule.name.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         return Int64(hash % UInt64(max(1, rule.intervalMs)))
     }
+}
+
+/// A service's durable state with its record's term and time (the newest per service wins).
+public struct StoredServiceState: Sendable, Equatable {
+    public var state: ServiceState
+    public var term: UInt64
+    public var timeMs: Int64
 }
