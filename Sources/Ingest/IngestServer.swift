@@ -14,25 +14,37 @@ public struct IngestServer: Sendable {
     /// - Parameters:
     ///   - metricsText: renders `/metrics`; `nil` disables the endpoint.
     ///   - nowMs: wall clock in Unix milliseconds (injected in tests).
+    ///   - access: the tokens in force; default: those of the node's configuration (`serve`
+    ///     passes its own so that SIGHUP can replace them).
+    ///   - front: connection caps, deadlines and TLS; default: the configuration's, without TLS.
     public init(
         node: CoordinatorNode, metrics: IngestMetrics = IngestMetrics(), logger: Logger,
-        metricsText: (@Sendable () -> [UInt8])? = nil, nowMs: @escaping @Sendable () -> Int64 = WallClock.unixMs
+        metricsText: (@Sendable () -> [UInt8])? = nil, nowMs: @escaping @Sendable () -> Int64 = WallClock.unixMs,
+        access: AccessControl? = nil, front: HTTPFront? = nil
     ) {
         ctx = IngestContext(
             node: node,
             validation: RequestValidation(maxProgressBytes: node.configuration.http.maxProgressBytes),
             rendering: ExecutionRendering(timestamps: node.timestamps),
-            metrics: metrics, logger: logger, nowMs: nowMs
+            metrics: metrics, logger: logger,
+            access: access ?? AccessControl(policy: AccessPolicy(tokens: AccessTokens(node.configuration.http)), logger: logger),
+            front: front ?? HTTPFront(settings: node.configuration.http),
+            nowMs: nowMs
         )
         self.metricsText = metricsText
     }
 
     /// The router with every route and the error-shaping middleware.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<IngestRequestContext> {
+        let router = Router(context: IngestRequestContext.self)
         let routes = RouteTable()
         // First: Hummingbird applies middleware only to routes added after it.
         router.add(middleware: ErrorShapeMiddleware(routes: routes, maxBodyBytes: ctx.maxBodyBytes, logger: ctx.logger))
+        add(to: router, routes: routes)
+        return router
+    }
+
+    private func add(to router: Router<IngestRequestContext>, routes: RouteTable) {
         MonitoringRoutes.add(to: router, routes: routes, context: ctx)
         ExecutionRoutes.add(to: router, routes: routes, context: ctx)
         HealthRoutes.add(to: router, routes: routes, context: ctx, metricsText: metricsText)
@@ -42,7 +54,20 @@ public struct IngestServer: Sendable {
         NotificationRoutes.add(to: router, routes: routes, context: ctx)
         ServiceRoutes.add(to: router, routes: routes, context: ctx)
         DashboardRoutes.add(to: router, routes: routes, context: ctx)
-        return router
+    }
+
+    /// Every route the router answers, as `(path, method)` with `{}` for a path parameter,
+    /// sorted (the OpenAPI test checks the document against it).
+    public func routeList() -> [(path: String, method: String)] {
+        let routes = RouteTable()
+        let router = Router(context: IngestRequestContext.self)
+        add(to: router, routes: routes)
+        return routes.all.map { ($0.path, $0.method.rawValue) }.sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+    }
+
+    /// The router behind the ``AccessGate``: what the server answers with.
+    public func responder() -> AccessGate<RouterResponder<IngestRequestContext>> {
+        AccessGate(next: router().buildResponder(), access: ctx.access, nowMs: ctx.nowMs)
     }
 
     /// The HTTP server: Hummingbird for every route, with heartbeats answered on the event loop
@@ -52,7 +77,7 @@ public struct IngestServer: Sendable {
     ) -> some ApplicationProtocol {
         let ctx = self.ctx
         return Application(
-            router: router(),
+            responder: responder(),
             server: HTTPServerBuilder { responder in IngestHTTP1Channel(responder: responder, ctx: ctx) },
             configuration: .init(address: .hostname(bind.host, port: Int(bind.port)), serverName: "vigil/\(ctx.node.id)"),
             onServerRunning: onServerRunning,

@@ -22,12 +22,12 @@ import Gossip
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    func node(_ dir: StoreDir) async throws -> (CoordinatorNode, FileStore, Application<RouterResponder<BasicRequestContext>>) {
+    func node(_ dir: StoreDir) async throws -> (CoordinatorNode, FileStore, Application<AccessGate<RouterResponder<IngestRequestContext>>>) {
         let config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         let store = try FileStore(root: dir.path, node: "n1")
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
         await node.restore(try store.restore().records.map(StoredRecord.init))
-        let app = Application(router: IngestServer(node: node, logger: Logger(label: "test")).router())
+        let app = Application(responder: IngestServer(node: node, logger: Logger(label: "test")).responder())
         return (node, store, app)
     }
 

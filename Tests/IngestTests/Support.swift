@@ -29,17 +29,18 @@ final class TestClock: Sendable {
 struct TestNode {
     let node: CoordinatorNode
     let clock = TestClock()
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<AccessGate<RouterResponder<IngestRequestContext>>>
     let server: IngestServer
 
-    init(maxBodyBytes: Int = 65_536, notifications: NotificationSettings = .init(), notifier: (any NotificationSender)? = nil) throws {
+    init(maxBodyBytes: Int = 65_536, http: HTTPSettings = .init(), notifications: NotificationSettings = .init(), notifier: (any NotificationSender)? = nil) throws {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
+        config.http = http
         config.http.maxBodyBytes = maxBodyBytes
         config.notifications = notifications
         node = try CoordinatorNode(id: "n1", configuration: config, notifier: notifier, clocks: clock.clocks)
         let clock = self.clock
         server = IngestServer(node: node, logger: Logger(label: "test"), metricsText: { Array("vigil_test 1\n".utf8) }, nowMs: { clock.nowMs })
-        app = Application(router: server.router())
+        app = Application(responder: server.responder())
     }
 
     /// Runs `body` with a client for the in-process router, or, with `live`, against the real

@@ -34,7 +34,8 @@ public enum ConfigurationLoader {
     /// The prober, with seed 002's names: `HEARTBEAT_ENABLED`, `HEARTBEAT_AUTO_START`,
     /// `HEARTBEAT_CHECK_INTERVAL` (the probe interval, 30 s), `HEARTBEAT_MAX_RETRIES`,
     /// `HEARTBEAT_RESTART_COOLDOWN` (defaults for every service). And `TIMEZONE`,
-    /// `VIGIL_STORE_PATH`, `VIGIL_RETENTION`, `VIGIL_MAX_BODY_BYTES`, `VIGIL_GOSSIP_KEY`.
+    /// `VIGIL_STORE_PATH`, `VIGIL_RETENTION`, `VIGIL_MAX_BODY_BYTES`, `VIGIL_GOSSIP_KEY`, and the HTTP
+    /// tokens `VIGIL_ADMIN_TOKEN`, `VIGIL_READ_TOKEN`, `VIGIL_INGEST_TOKENS` (comma-separated).
     public static func applyEnvironment(_ environment: [String: String], to configuration: VigilConfiguration) throws(ConfigurationError) -> VigilConfiguration {
         var c = configuration
         if let v = environment["HEARTBEAT_TIMEOUT"] { c.executions.heartbeatTimeoutS = try seconds(v, key: "HEARTBEAT_TIMEOUT") }
@@ -54,6 +55,13 @@ public enum ConfigurationLoader {
             c.http.maxBodyBytes = n
         }
         if let v = environment["VIGIL_GOSSIP_KEY"] { c.gossip.keys = [try gossipKey(v, key: "VIGIL_GOSSIP_KEY")] }
+        if let v = environment["VIGIL_ADMIN_TOKEN"] { c.http.adminToken = try token(v, key: "VIGIL_ADMIN_TOKEN") }
+        if let v = environment["VIGIL_READ_TOKEN"] { c.http.readToken = try token(v, key: "VIGIL_READ_TOKEN") }
+        if let v = environment["VIGIL_INGEST_TOKENS"] {
+            c.http.ingestTokens = try v.split(separator: ",").map { part throws(ConfigurationError) in
+                try token(part.trimmingCharacters(in: .whitespaces), key: "VIGIL_INGEST_TOKENS")
+            }
+        }
         return c
     }
 
@@ -82,6 +90,14 @@ public enum ConfigurationLoader {
     public static func gossipKey(_ text: String, key: String) throws(ConfigurationError) -> String {
         guard let data = Data(base64Encoded: text), data.count == 32 else {
             throw ConfigurationError(key: key, problem: "must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)")
+        }
+        return text
+    }
+
+    /// Checks an HTTP token's form (``HTTPSettings/isValidToken(_:)``); the error never echoes it.
+    public static func token(_ text: String, key: String) throws(ConfigurationError) -> String {
+        guard HTTPSettings.isValidToken(text) else {
+            throw ConfigurationError(key: key, problem: "a token must be 16-512 characters of A-Z a-z 0-9 - . _ ~ (make one with `vigil keygen --token`)")
         }
         return text
     }
@@ -182,7 +198,8 @@ public enum ConfigurationLoader {
             }
             if let g = try object(o["gossip"], "gossip") {
                 let r = Reader(path: key("gossip"))
-                try r.checkKeys(g, allowed: ["interval_s", "fanout", "max_datagram_bytes", "key", "keys"])
+                try r.checkKeys(g, allowed: ["interval_s", "fanout", "max_datagram_bytes", "key", "keys", "insecure"])
+                if let v = try r.bool(g["insecure"], "insecure") { config.gossip.insecure = v }
                 if let v = try r.number(g["interval_s"], "interval_s") { config.gossip.intervalS = v }
                 if let v = try r.integer(g["fanout"], "fanout", in: 1...16) { config.gossip.fanout = v }
                 if let v = try r.integer(g["max_datagram_bytes"], "max_datagram_bytes", in: 512...65_507) { config.gossip.maxDatagramBytes = v }
@@ -200,9 +217,35 @@ public enum ConfigurationLoader {
             }
             if let h = try object(o["http"], "http") {
                 let r = Reader(path: key("http"))
-                try r.checkKeys(h, allowed: ["max_body_bytes", "max_progress_bytes"])
+                try r.checkKeys(h, allowed: [
+                    "max_body_bytes", "max_progress_bytes", "admin_token", "read_token", "ingest_tokens", "protect_health", "protect_metrics",
+                    "max_connections", "max_connections_per_client", "header_timeout_s", "body_timeout_s", "idle_timeout_s", "tls",
+                ])
                 if let v = try r.integer(h["max_body_bytes"], "max_body_bytes", in: 1024...(64 << 20)) { config.http.maxBodyBytes = v }
                 if let v = try r.integer(h["max_progress_bytes"], "max_progress_bytes", in: 64...(1 << 20)) { config.http.maxProgressBytes = v }
+                if let v = h["admin_token"], v != .null { config.http.adminToken = try token(try r.string(v, "admin_token") ?? "", key: r.key("admin_token")) }
+                if let v = h["read_token"], v != .null { config.http.readToken = try token(try r.string(v, "read_token") ?? "", key: r.key("read_token")) }
+                if let value = h["ingest_tokens"] {
+                    guard case .array(let list) = value else { throw r.fail("ingest_tokens", "must be an array of tokens") }
+                    config.http.ingestTokens = try list.enumerated().map { (i, item) throws(ConfigurationError) in
+                        guard case .string(let text) = item else { throw r.fail("ingest_tokens[\(i)]", "must be a string") }
+                        return try token(text, key: r.key("ingest_tokens[\(i)]"))
+                    }
+                }
+                if let v = try r.bool(h["protect_health"], "protect_health") { config.http.protectHealth = v }
+                if let v = try r.bool(h["protect_metrics"], "protect_metrics") { config.http.protectMetrics = v }
+                if let v = try r.integer(h["max_connections"], "max_connections", in: 1...1_000_000) { config.http.maxConnections = v }
+                if let v = try r.integer(h["max_connections_per_client"], "max_connections_per_client", in: 1...1_000_000) { config.http.maxConnectionsPerClient = v }
+                if let v = try r.number(h["header_timeout_s"], "header_timeout_s") { config.http.headerTimeoutS = v }
+                if let v = try r.number(h["body_timeout_s"], "body_timeout_s") { config.http.bodyTimeoutS = v }
+                if let v = try r.number(h["idle_timeout_s"], "idle_timeout_s") { config.http.idleTimeoutS = v }
+                if let t = try r.object(h["tls"], "tls") {
+                    let tr = Reader(path: r.key("tls"))
+                    try tr.checkKeys(t, allowed: ["cert", "key"])
+                    guard let cert = try tr.string(t["cert"], "cert") else { throw tr.fail("cert", "is required (a PEM certificate chain file)") }
+                    guard let key = try tr.string(t["key"], "key") else { throw tr.fail("key", "is required (a PEM private key file)") }
+                    config.http.tls = TLSFiles(certificatePath: cert, keyPath: key)
+                }
             }
             if let tz = try string(o["timezone"], "timezone") { config.timezone = try timezone(tz, key: key("timezone")) }
             if let n = try object(o["notifications"], "notifications") {

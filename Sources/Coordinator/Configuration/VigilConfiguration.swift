@@ -113,25 +113,90 @@ public struct GossipOptions: Sendable, Equatable {
     /// Base64 32-byte keys; the first seals outgoing packets, all are tried on incoming ones
     /// (rotation without downtime). Empty: packets are authenticated by cluster name only.
     public var keys: [String]
+    /// The operator means to run gossip unencrypted off loopback (without it, a node whose gossip
+    /// address is not loopback refuses to start without a key).
+    public var insecure: Bool
 
-    public init(intervalS: Double = 0.2, fanout: Int = 3, maxDatagramBytes: Int = 1232, keys: [String] = []) {
+    public init(intervalS: Double = 0.2, fanout: Int = 3, maxDatagramBytes: Int = 1232, keys: [String] = [], insecure: Bool = false) {
         self.intervalS = intervalS
         self.fanout = fanout
         self.maxDatagramBytes = maxDatagramBytes
         self.keys = keys
+        self.insecure = insecure
     }
 }
 
-/// HTTP limits.
+/// The HTTP front: sizes, tokens, connection limits and TLS.
 public struct HTTPSettings: Sendable, Equatable {
     /// Largest request body accepted; larger gets 413.
     public var maxBodyBytes: Int
     /// Largest `progress` object (and `result_data`), as sent, in bytes.
     public var maxProgressBytes: Int
+    /// Needed (as a bearer token) for `/admin/*` and every state-changing call that is not a
+    /// container's own; `nil`: such calls are open.
+    public var adminToken: String?
+    /// Needed for the read API and the dashboard; `nil`: they are open.
+    public var readToken: String?
+    /// Any one of these is needed for heartbeats and completions; empty (the default): open, so
+    /// the seed client works unchanged.
+    public var ingestTokens: [String]
+    /// `/health*` needs the read token too (default: open, for load balancers).
+    public var protectHealth: Bool
+    /// `/metrics` needs the read token too (default: open, for scrapers).
+    public var protectMetrics: Bool
+    /// Connections open at once, all clients together; the next one is answered 503 and closed.
+    public var maxConnections: Int
+    /// Connections open at once from one client address; the next one is answered 429 and closed.
+    public var maxConnectionsPerClient: Int
+    /// A request's head must arrive whole within this many seconds of its first byte (slowloris).
+    public var headerTimeoutS: Double
+    /// A request's body must arrive whole within this many seconds of its head.
+    public var bodyTimeoutS: Double
+    /// A keep-alive connection with no request for this long is closed.
+    public var idleTimeoutS: Double
+    /// Serve HTTPS with this certificate and key (PEM files); `nil`: plain HTTP.
+    public var tls: TLSFiles?
 
-    public init(maxBodyBytes: Int = 65_536, maxProgressBytes: Int = 4_096) {
+    public init(
+        maxBodyBytes: Int = 65_536, maxProgressBytes: Int = 4_096, adminToken: String? = nil, readToken: String? = nil,
+        ingestTokens: [String] = [], protectHealth: Bool = false, protectMetrics: Bool = false, maxConnections: Int = 4_096,
+        maxConnectionsPerClient: Int = 1_024, headerTimeoutS: Double = 10, bodyTimeoutS: Double = 30, idleTimeoutS: Double = 75,
+        tls: TLSFiles? = nil
+    ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxProgressBytes = maxProgressBytes
+        self.adminToken = adminToken
+        self.readToken = readToken
+        self.ingestTokens = ingestTokens
+        self.protectHealth = protectHealth
+        self.protectMetrics = protectMetrics
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerClient = maxConnectionsPerClient
+        self.headerTimeoutS = headerTimeoutS
+        self.bodyTimeoutS = bodyTimeoutS
+        self.idleTimeoutS = idleTimeoutS
+        self.tls = tls
+    }
+
+    /// A token's allowed form: 16 to 512 characters of RFC 3986's unreserved set
+    /// (`A-Z a-z 0-9 - . _ ~`), so it can sit in a URL path (`/k/<token>/…`) unescaped.
+    public static func isValidToken(_ text: String) -> Bool {
+        (16...512).contains(text.utf8.count)
+            && text.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+            }
+    }
+}
+
+/// A certificate chain and its private key, PEM files (read at start and on SIGHUP).
+public struct TLSFiles: Sendable, Equatable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
     }
 }
 

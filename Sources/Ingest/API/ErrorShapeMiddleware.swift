@@ -75,6 +75,15 @@ final class RouteTable: Sendable {
         }
     }
 
+    /// Every route: its path (`{}` for a parameter) and method.
+    var all: [(path: String, method: HTTPRequest.Method)] {
+        entries.withLock { entries in
+            entries.flatMap { entry in
+                entry.methods.map { ("/" + entry.components.joined(separator: "/"), $0) }
+            }
+        }
+    }
+
     func allowedMethods(path: String) -> Set<HTTPRequest.Method>? {
         let parts = path.split(separator: "/")
         return entries.withLock { entries in

@@ -44,7 +44,7 @@ enum DashboardRoutes {
         }
     }
 
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         let model = DashboardModel(ctx: ctx)
         routes.add("/", .get)
         router.get("/") { request, _ -> Response in

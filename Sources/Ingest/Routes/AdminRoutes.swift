@@ -9,7 +9,7 @@ import VigilJSON
 /// Seed 002's names: `POST /admin/heartbeat/stop`, `POST /admin/heartbeat/start` (pause and
 /// resume sweeping; heartbeats are still taken while paused) and `GET /admin/heartbeat/status`.
 enum AdminRoutes {
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         for (path, paused) in [("/admin/heartbeat/stop", true), ("/admin/heartbeat/start", false)] {
             routes.add(path, .post)
             router.post(RouterPath(path)) { _, _ -> Response in

@@ -9,7 +9,7 @@ import VigilJSON
 /// `GET /api/v1/cluster/members`: every member as this node's gossip sees it, plus the leader,
 /// term and whether this node sees a quorum.
 enum ClusterRoutes {
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         routes.add("/api/v1/cluster/members", .get)
         router.get("/api/v1/cluster/members") { _, _ -> Response in
             let configured = ctx.node.configuration.nodes

@@ -13,7 +13,7 @@ enum ExecutionRoutes {
     static let defaultLimit = 100
     static let maxLimit = 1_000
 
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         routes.add("/api/v1/executions", .post)
         router.post("/api/v1/executions") { request, _ -> Response in
             let body = try await JSONBody.object(request, maxBytes: ctx.maxBodyBytes)

@@ -15,7 +15,7 @@ enum HealthRoutes {
     static let services = ["main_service", "http_api", "executions", "sweeper", "store"]
 
     static func add(
-        to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext,
+        to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext,
         metricsText: (@Sendable () -> [UInt8])?
     ) {
         let nodeID = ctx.node.id

@@ -20,7 +20,8 @@ import VigilJSON
 ///
 /// Anything unusual is passed through untouched and Hummingbird answers it: other routes, a
 /// body without `Content-Length` or over the limit, a wrong content type, `Expect:
-/// 100-continue`, `Connection: close`, and any request that arrives while a passed-through
+/// 100-continue`, `Connection: close`, a request without the ingest token when one is needed,
+/// and any request that arrives while a passed-through
 /// request is still unanswered (so responses on a pipelined connection stay in order).
 final class HeartbeatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -69,8 +70,14 @@ final class HeartbeatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The declared body length when this request is a plain heartbeat we can answer here.
     private func eligibleLength(_ head: HTTPRequestHead) -> Int? {
-        guard head.method == .POST, head.uri == Self.path, head.version == .http1_1, head.isKeepAlive else { return nil }
+        guard head.method == .POST, head.version == .http1_1, head.isKeepAlive else { return nil }
+        let target = AccessPolicy.target(Substring(head.uri))
+        guard target.path == Self.path else { return nil }
         let headers = head.headers
+        // The same decision as the gate's; a refused request goes on to the gate, which answers
+        // 401 and logs it.
+        let token = target.pathToken ?? AccessPolicy.bearer(headers.first(name: "authorization").map { Substring($0) })
+        guard ctx.access.policy.decide(.ingest, token: token) == .allow else { return nil }
         guard let length = headers.first(name: "content-length").flatMap({ Int($0) }), length <= ctx.maxBodyBytes,
             !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect")
         else { return nil }

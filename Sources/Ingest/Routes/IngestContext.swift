@@ -11,6 +11,10 @@ struct IngestContext: Sendable {
     let rendering: ExecutionRendering
     let metrics: IngestMetrics
     let logger: Logger
+    /// Tokens in force (replaced on SIGHUP).
+    let access: AccessControl
+    /// Connection caps, deadlines and TLS.
+    let front: HTTPFront
     /// Unix milliseconds now; injected so tests control time.
     let nowMs: @Sendable () -> Int64
     var maxBodyBytes: Int { node.configuration.http.maxBodyBytes }

@@ -9,7 +9,7 @@ import VigilJSON
 /// `GET /api/v1/marks?limit=`: failure marks (executions the sweep declared lost), newest first,
 /// each with its reason.
 enum MarksRoutes {
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         routes.add("/api/v1/marks", .get)
         router.get("/api/v1/marks") { request, _ -> Response in
             var limit = 100

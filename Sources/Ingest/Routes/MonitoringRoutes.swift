@@ -11,7 +11,7 @@ import VigilJSON
 enum MonitoringRoutes {
     static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         routes.add("/api/v1/monitoring/heartbeat", .post)
         router.post("/api/v1/monitoring/heartbeat") { request, _ -> Response in
             let body = try await JSONBody.object(request, maxBytes: ctx.maxBodyBytes)

@@ -8,7 +8,7 @@ import VigilJSON
 /// view of the outbox) and `POST /admin/notifications/test` (`{"channel": NAME}`: one test
 /// delivery now, answered with its result).
 enum NotificationRoutes {
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         routes.add("/api/v1/notifications", .get)
         router.get("/api/v1/notifications") { request, _ -> Response in
             let state = request.uri.queryParameters["state"].map(String.init) ?? "all"

@@ -6,7 +6,7 @@ import VigilJSON
 /// Seed 002's probed services: `GET /api/v1/services`, and their state for `/health/detailed`
 /// and `/health/service/{name}`.
 enum ServiceRoutes {
-    static func add(to router: Router<BasicRequestContext>, routes: RouteTable, context ctx: IngestContext) {
+    static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         routes.add("/api/v1/services", .get)
         router.get("/api/v1/services") { _, _ -> Response in
             let status = ctx.node.proberStatus
