@@ -43,3 +43,12 @@ public struct HostPort: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
+
+extension HostPort {
+    /// Whether the host is a loopback address (127.0.0.0/8, `::1`, `localhost`): only this
+    /// machine can send to it.
+    public var isLoopback: Bool {
+        let h = host.lowercased()
+        return h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" || h.hasPrefix("127.")
+    }
+}

@@ -144,12 +144,46 @@ struct Serve: AsyncParsableCommand {
         }
         await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
         logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
-        let server = IngestServer(node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() })
+        do {
+            try StartupChecks.gossip(node: try configuration.node(node), options: configuration.gossip, hasStoreKeys: false)
+        } catch {
+            FileHandle.standardError.write(Data("vigil: refusing to start: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        for warning in StartupChecks.warnings(node: try configuration.node(node), http: configuration.http, bind: bind) {
+            logger.warning("\(warning)")
+        }
+        var tls: ServerTLS?
+        if let files = configuration.http.tls {
+            do {
+                tls = try ServerTLS(files: files)
+            } catch {
+                FileHandle.standardError.write(Data("vigil: invalid configuration: http.tls: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        let access = AccessControl(policy: AccessPolicy(tokens: AccessTokens(configuration.http)), logger: logger)
+        let server = IngestServer(
+            node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() }, access: access,
+            front: HTTPFront(settings: configuration.http, tls: tls)
+        )
         let nodeID = node
+        let scheme = tls == nil ? "http" : "https"
         let app = server.application(bind: bind) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
             // One stable line on stdout that scripts and tests wait for.
-            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on http://\(address)\n".utf8))
+            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on \(scheme)://\(address)\n".utf8))
+        }
+        let serve = self
+        let reload = HangupReload(logger: logger) { [tls, logger] in
+            do {
+                let (fresh, _) = try serve.resolveConfiguration()
+                access.replace(AccessPolicy(tokens: AccessTokens(fresh.http)))
+                try tls?.reload()
+                logger.notice("Reloaded", metadata: ["http.tls": "\(tls != nil)"])
+            } catch {
+                logger.error("Reload failed; the previous tokens and certificate stay in force", metadata: ["error": "\(error)"])
+            }
         }
         // Graceful shutdown runs in reverse order: HTTP stops first (no heartbeat is acknowledged
         // that will not be gossiped), then the sweep, retention and store follower, then gossip
@@ -161,6 +195,7 @@ struct Serve: AsyncParsableCommand {
             ("retention service", RetentionService(node: coordinator, logger: logger)),
             ("sweep service", SweepService(node: coordinator, membership: clusterView)),
             ("probe service", ProbeService(node: coordinator)),
+            ("reload on SIGHUP", reload),
             ("HTTP server", app),
         ]
         let group = ServiceGroup(
