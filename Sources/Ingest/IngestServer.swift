@@ -54,6 +54,7 @@ public struct IngestServer: Sendable {
         NotificationRoutes.add(to: router, routes: routes, context: ctx)
         ServiceRoutes.add(to: router, routes: routes, context: ctx)
         DashboardRoutes.add(to: router, routes: routes, context: ctx)
+        KeyringRoutes.add(to: router, routes: routes, context: ctx)
     }
 
     /// Every route the router answers, as `(path, method)` with `{}` for a path parameter,

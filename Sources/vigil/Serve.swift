@@ -145,11 +145,13 @@ struct Serve: AsyncParsableCommand {
         await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
         logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
         do {
-            try StartupChecks.gossip(node: try configuration.node(node), options: configuration.gossip, hasStoreKeys: false)
+            try StartupChecks.gossip(node: try configuration.node(node), sealed: coordinator.keyring.isSealed, insecure: configuration.gossip.insecure)
         } catch {
             FileHandle.standardError.write(Data("vigil: refusing to start: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        // The store's keyring may differ from the configuration's (rotated at run time).
+        KeyringService.apply(coordinator.keyring, to: gossip, logger: logger)
         for warning in StartupChecks.warnings(node: try configuration.node(node), http: configuration.http, bind: bind) {
             logger.warning("\(warning)")
         }
@@ -191,6 +193,7 @@ struct Serve: AsyncParsableCommand {
         let services: [(String, any Service)] = [
             ("gossip service", gossip),
             ("gossip event consumer", GossipEventConsumer(gossip: gossip, node: coordinator, logger: logger)),
+            ("keyring service", KeyringService(node: coordinator, gossip: gossip, logger: logger)),
             ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, logger: logger)),
             ("retention service", RetentionService(node: coordinator, logger: logger)),
             ("sweep service", SweepService(node: coordinator, membership: clusterView)),

@@ -27,6 +27,15 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
         GossipReplicaBridge.synced(lag: gossip.versionLag())
     }
 
+    public func peerKeyrings() -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for member in gossip.members() where member.status.isReachable && configured.contains(member.identity.id) {
+            let value = gossip.entries(of: member.identity.id)[KeyringReport.entryKey]?.value
+            out[member.identity.id] = value.map(KeyringReport.names) ?? []
+        }
+        return out
+    }
+
     public func memberList() -> [MemberInfo] {
         let now = gossip.moment()
         let config = gossip.configuration
@@ -69,4 +78,11 @@ public struct MemberInfo: Sendable, Equatable {
 /// What the cluster endpoints need to list members.
 public protocol ClusterView: Sendable {
     func memberList() -> [MemberInfo]
+    /// Each reachable peer's keyring report (``KeyringReport``): key names, sealing one first;
+    /// an empty list for a peer that has not reported yet.
+    func peerKeyrings() -> [String: [String]]
+}
+
+extension ClusterView {
+    public func peerKeyrings() -> [String: [String]] { [:] }
 }

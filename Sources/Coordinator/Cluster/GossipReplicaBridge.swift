@@ -11,7 +11,8 @@ public enum GossipReplicaBridge {
     public static func apply(_ change: ReplicaChange, to core: inout NodeCore, now: NodeNow) -> (actions: [NodeAction], wellFormed: Bool) {
         switch change {
         case .updated(let origin, let key, let stored):
-            guard origin.id != core.me, let bytes = stored.value else { return ([], true) }
+            // The reserved key holds a node's report about itself (``KeyringReport``), not a heartbeat.
+            guard origin.id != core.me, let bytes = stored.value, key != KeyringReport.entryKey else { return ([], true) }
             guard let actions = core.merge(remoteValue: bytes, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp, now: now) else {
                 return ([], false)
             }

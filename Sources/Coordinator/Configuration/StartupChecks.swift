@@ -9,9 +9,10 @@ public enum StartupChecks {
     }
 
     /// Gossip off loopback needs a key, unless `gossip.insecure: true` says the operator means
-    /// it. `hasStoreKeys`: the cluster's keyring in the store holds a key (installed at run time).
-    public static func gossip(node: NodeAddress, options: GossipOptions, hasStoreKeys: Bool) throws(Refusal) {
-        guard !node.gossip.isLoopback, options.keys.isEmpty, !hasStoreKeys, !options.insecure else { return }
+    /// it. `sealed`: the keyring in force (the configuration's, or the store's once changed
+    /// there) seals datagrams and refuses plaintext.
+    public static func gossip(node: NodeAddress, sealed: Bool, insecure: Bool) throws(Refusal) {
+        guard !node.gossip.isLoopback, !sealed, !insecure else { return }
         throw Refusal(
             description: "gossip address \(node.gossip) of node \(node.id) is not loopback and gossip has no key: anyone who can send it a datagram can join the cluster. Make a key with `vigil keygen` and put it in gossip.keys (or VIGIL_GOSSIP_KEY), or set gossip.insecure: true if you mean it"
         )

@@ -81,7 +81,9 @@ public final class CoordinatorNode: Sendable {
         settings.nodeDeadAfterMs = Int64(configuration.notifications.nodeDeadAfterS * 1000)
         settings.services = services.map(\.rule)
         settings.probeAutoStart = configuration.probes.autoStart
-        self.state = Mutex(State(core: NodeCore(settings: settings)))
+        var core = NodeCore(settings: settings)
+        core.configureKeyring(configuration.gossip.keys)
+        self.state = Mutex(State(core: core))
     }
 
     // MARK: Time
@@ -113,6 +115,9 @@ public final class CoordinatorNode: Sendable {
 
     /// The sweep's state for health and status.
     public var sweepStatus: SweepStatus { read { $0.status } }
+
+    /// The cluster's gossip keyring as this node has read it.
+    public var keyring: KeyringBook { read { $0.keyring } }
 
     /// The highest leadership term seen in the store.
     public var highestTermSeen: UInt64 { read { max($0.ledger.highestTerm, $0.status.term) } }
@@ -157,6 +162,19 @@ public final class CoordinatorNode: Sendable {
     /// Pauses or resumes sweeping cluster-wide, durably (seed 002's `/admin/heartbeat/stop|start`).
     public func setSweepPaused(_ paused: Bool, wallMs: Int64) async throws(StoreUnavailable) {
         _ = try await submit(wallMs: wallMs) { core, now in core.setPaused(paused, now: now) }
+    }
+
+    /// The keyrings of the live nodes, this one included: key names (``KeyringReport/name(_:)``),
+    /// sealing one first.
+    public func liveKeyrings() -> KeyringBook.LiveRings {
+        var rings = cluster?.peerKeyrings() ?? [:]
+        rings[id] = keyring.keys.map(KeyringReport.name)
+        return rings
+    }
+
+    /// Installs, uses or removes a gossip key cluster-wide; returns once the change is durable.
+    public func changeKeyring(_ change: KeyringBook.Change, wallMs: Int64) async throws(StoreUnavailable) {
+        _ = try await submit(wallMs: wallMs) { core, now in core.changeKeyring(change, now: now) }
     }
 
     /// Asks the core, writes what it asks to write, waits behind a write in flight on the same

@@ -14,6 +14,11 @@ public struct ExecutionID: Hashable, Sendable, Comparable, CustomStringConvertib
         self.low = low
     }
 
+    /// The "max UUID" (`ffffffff-ffff-ffff-ffff-ffffffffffff`, RFC 9562), which no UUID
+    /// generator produces: the key under which each node gossips facts about itself (its gossip
+    /// keyring's fingerprints). The API refuses it as an execution id.
+    public static let reserved = ExecutionID(high: .max, low: .max)
+
     /// Parses the canonical text form; `nil` for anything else.
     public init?(_ text: String) {
         var text = text

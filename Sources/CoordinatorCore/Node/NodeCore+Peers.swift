@@ -47,6 +47,9 @@ extension NodeCore {
             guard let state = ServiceState(payload: record.payload) else { return [] }
             prober.apply(stored: state, term: record.term, timeMs: record.time.ms)
             noteServiceEvents(state, writer: record.node, term: record.term, now: now, at: record.time)
+        case .keyringChange:
+            guard let change = KeyringBook.change(payload: record.payload) else { return [] }
+            keyring.apply(change)
         case .generation:
             break
         }

@@ -89,6 +89,8 @@ public struct NodeCore: Sendable {
     var notifying = NotifyingState()
     /// Seed 002's prober (it probes only while this node leads).
     public internal(set) var prober: Prober
+    /// The cluster's gossip keys (the configuration's until the store says otherwise).
+    public internal(set) var keyring = KeyringBook(configured: [])
     var probing = false
 
     public init(settings: Settings) {
@@ -177,6 +179,18 @@ public struct NodeCore: Sendable {
         return .write(ticket, DurableWrite(kind: .pauseFlag, term: status.term, time: stamp, payload: [paused ? 1 : 0]))
     }
 
+    /// The keyring at start, from the configuration; ignored once the store has changed it.
+    public mutating func configureKeyring(_ keys: [String]) {
+        if !keyring.changed { keyring = KeyringBook(configured: keys) }
+    }
+
+    /// Installs, uses or removes a gossip key cluster-wide (written first; every node applies it
+    /// when it reads the record). The shell checks ``KeyringBook/check(_:live:)`` before.
+    public mutating func changeKeyring(_ change: KeyringBook.Change, now: NodeNow) -> NodeStep {
+        let ticket = writes.open(.keyring(change), execution: nil)
+        return .write(ticket, DurableWrite(kind: .keyringChange, term: status.term, time: now.wall, payload: KeyringBook.payload(change)))
+    }
+
     // MARK: Durable writes reported
 
     /// A write the core asked for is durable, at `position` in this node's files. Applies what
@@ -202,6 +216,9 @@ public struct NodeCore: Sendable {
             pause.apply(paused, at: stamp, by: me)
             status.paused = pause.paused
             return (.pauseSet, [])
+        case .keyring(let change):
+            keyring.apply(change)
+            return (.keyringChanged, [])
         case .mark(let fact, let mark, let term):
             guard table[fact.executionID]?.status == .running, !ledger.fences(writer: me, term: term, at: position) else { return (nil, []) }
             table.apply(fact: fact, seen: now.judge)
@@ -243,7 +260,7 @@ public struct NodeCore: Sendable {
     public mutating func writeFailed(_ ticket: WriteTicket, reason: String, now: NodeNow) -> [NodeAction] {
         guard let purpose = writes.close(ticket) else { return [] }
         switch purpose {
-        case .heartbeat, .completion, .registration, .pause:
+        case .heartbeat, .completion, .registration, .pause, .keyring:
             return []
         case .mark(let fact, _, _):
             status.lastError = "failure mark of \(fact.executionID) not recorded: \(reason)"

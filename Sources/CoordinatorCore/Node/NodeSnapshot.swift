@@ -24,6 +24,8 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var outbox: [UInt8] = []
     /// Probed services' durable states, with their records' term and time.
     public var services: [StoredServiceState] = []
+    /// The gossip keyring (``KeyringBook/snapshotPayload``) once the store changed it; empty before.
+    public var keyring: [UInt8] = []
 
     public struct Release: Sendable, Equatable {
         public var term: UInt64
@@ -48,8 +50,8 @@ public struct NodeSnapshot: Sendable, Equatable {
         self.generation = generation
     }
 
-    /// 2 added the outbox, 3 the probed services; older formats are still read.
-    static let format: UInt8 = 3
+    /// 2 added the outbox, 3 the probed services, 4 the keyring; older formats are still read.
+    static let format: UInt8 = 4
 
     /// Compact binary: format, then each part as a count and its entries.
     public var encoded: [UInt8] {
@@ -98,6 +100,7 @@ public struct NodeSnapshot: Sendable, Equatable {
             Varint.append(Varint.zigzag(service.timeMs), to: &out)
             Self.append(service.state.payload, to: &out)
         }
+        Self.append(keyring, to: &out)
         return out
     }
 
@@ -154,6 +157,10 @@ public struct NodeSnapshot: Sendable, Equatable {
                 guard let term = r.readVarint(), let time = r.readVarint(), let bytes = Self.bytes(&r), let state = ServiceState(payload: bytes) else { return nil }
                 services.append(StoredServiceState(state: state, term: term, timeMs: Varint.unzigzag(time)))
             }
+        }
+        if format >= 4 {
+            guard let keyring = Self.bytes(&r) else { return nil }
+            self.keyring = keyring
         }
         guard r.isAtEnd else { return nil }
     }
@@ -215,6 +222,7 @@ extension NodeCore {
         if pause.version.ms != .min { snapshot.pause = NodeSnapshot.PauseChange(paused: pause.paused, timeMs: pause.version.ms, node: pause.version.node) }
         if outbox.isActive { snapshot.outbox = outbox.snapshotPayload }
         snapshot.services = prober.storedStates
+        if keyring.changed { snapshot.keyring = keyring.snapshotPayload }
         return snapshot
     }
 
@@ -232,6 +240,7 @@ extension NodeCore {
         status.paused = pause.paused
         if !snapshot.outbox.isEmpty, outbox.isActive { _ = outbox.restore(snapshot: snapshot.outbox, now: now) }
         for service in snapshot.services { prober.apply(stored: service.state, term: service.term, timeMs: service.timeMs) }
+        if !snapshot.keyring.isEmpty, let restored = KeyringBook(snapshotPayload: snapshot.keyring) { keyring = restored }
         // Strike counts wait for the heartbeat they judged (gossip brings it), as after a replay.
         table.apply(strikes: snapshot.strikes)
         return restore(records, now: now)

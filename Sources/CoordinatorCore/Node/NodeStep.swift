@@ -57,6 +57,8 @@ public enum NodeAnswer: Sendable, Equatable {
     case recorded(Result<ExecutionTable.Outcome, ExecutionConflict>)
     /// The pause flag is set as asked.
     case pauseSet
+    /// The keyring change is durable and applied here.
+    case keyringChanged
 }
 
 /// The core's answer to a request: decided now, or after a durable write.

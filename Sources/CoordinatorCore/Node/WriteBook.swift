@@ -24,6 +24,7 @@ struct WriteBook: Sendable {
         case claim(TermClaim)
         case release(term: UInt64)
         case pause(Bool, WallTime)
+        case keyring(KeyringBook.Change)
     }
 
     private var pending: [WriteTicket: (purpose: Purpose, execution: ExecutionID?)] = [:]

@@ -28,4 +28,6 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     /// A probed service's state as the leader decided it (``ServiceState``), with the events
     /// the change carries.
     case serviceState = 13
+    /// A change of the gossip keyring an operator asked for (``KeyringBook/Change``).
+    case keyringChange = 14
 }

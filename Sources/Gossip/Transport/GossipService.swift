@@ -13,7 +13,9 @@ import Synchronization
 /// On graceful shutdown the node tells its peers it leaves, then closes the socket.
 public final class GossipService<C: Clock>: Service, Sendable where C.Duration == Duration {
     public let configuration: GossipConfiguration
-    let codec: WireCodec
+    /// The codec in force: replaced whole when the keyring changes (``setKeys(_:sealing:acceptsPlaintext:)``).
+    private let codecBox: Mutex<WireCodec>
+    var codec: WireCodec { codecBox.withLock { $0 } }
     let clock: C
     let start: C.Instant
     let logger: Logger
@@ -50,14 +52,16 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws(GossipConfigurationError) {
         var settings = configuration.settings
-        settings.sealed = !configuration.keys.isEmpty
+        // Room for the seal in every datagram, sealed or not: a key installed at run time must
+        // never make an already packed datagram too long.
+        settings.sealed = true
         try settings.validate()
         guard configuration.identity.id.utf8.count <= NodeIdentity.maxIDBytes, !configuration.identity.id.isEmpty else {
             throw GossipConfigurationError(code: .invalidSetting, detail: "node id must be 1...\(NodeIdentity.maxIDBytes) bytes")
         }
         let keyring = configuration.keys.isEmpty ? nil : try GossipKeyring(base64Keys: configuration.keys, cipher: configuration.cipher)
         self.configuration = configuration
-        self.codec = WireCodec(cluster: ClusterID(name: configuration.clusterName), keyring: keyring, maxDatagramBytes: settings.maxDatagramBytes)
+        self.codecBox = Mutex(WireCodec(cluster: ClusterID(name: configuration.clusterName), keyring: keyring, maxDatagramBytes: settings.maxDatagramBytes))
         self.clock = clock
         self.start = clock.now
         self.logger = logger
@@ -87,6 +91,20 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         if let change = state.withLock({ $0.core.delete(key: key, stamp: stamp, now: now) }) {
             publish(.replica(change))
         }
+    }
+
+    /// Replaces the keys datagrams are sealed and opened with, at once (no restart, no lost
+    /// datagram: a node keeps opening with every key it holds). `keys` empty: plain datagrams.
+    ///
+    /// - Throws: ``GossipConfigurationError`` when a key is not base64 of 32 bytes (nothing changes).
+    public func setKeys(_ keys: [String], sealing: Bool, acceptsPlaintext: Bool) throws(GossipConfigurationError) {
+        let keyring = keys.isEmpty ? nil : try GossipKeyring(base64Keys: keys, cipher: configuration.cipher)
+        codecBox.withLock { codec in
+            codec = WireCodec(
+                cluster: codec.cluster, keyring: keyring, sealing: sealing, acceptsPlaintext: acceptsPlaintext, maxDatagramBytes: codec.maxDatagramBytes
+            )
+        }
+        state.withLock { $0.keyMismatchReported = [] }
     }
 
     /// The largest value ``set(key:value:stamp:)`` accepts.

@@ -45,6 +45,16 @@ public struct GossipKeyring: Sendable {
         try self.init(keys: keys, cipher: cipher)
     }
 
+    /// A short public name for a base64 key: the first 4 bytes of its SHA-256, in hex. Shown by
+    /// `vigil keyring list` and gossiped between nodes instead of the key itself.
+    public static func fingerprint(base64 text: String) -> String? {
+        guard let bytes = Base64.decode(text), bytes.count == 32 else { return nil }
+        return SHA256.hash(data: bytes).prefix(4).map { byte in
+            let hex = Array("0123456789abcdef")
+            return String([hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        }.joined()
+    }
+
     /// Seals `plaintext`, authenticating `header` too: key tag, nonce, ciphertext, tag.
     func seal(_ plaintext: [UInt8], header: [UInt8]) -> [UInt8] {
         let (tag, key) = keys[0]

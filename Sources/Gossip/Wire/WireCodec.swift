@@ -15,8 +15,13 @@ import VigilCodec
 public struct WireCodec: Sendable {
     /// This cluster's id; datagrams of another cluster are dropped.
     public let cluster: ClusterID
-    /// Keys to seal and open with, or `nil` for plain datagrams.
+    /// Keys to open with (the first seals when ``sealing``), or `nil` for plain datagrams.
     public let keyring: GossipKeyring?
+    /// Whether outgoing datagrams are sealed (with the keyring's first key).
+    public let sealing: Bool
+    /// Whether unsealed datagrams are accepted although a keyring is set: while a running
+    /// cluster turns encryption on, or off.
+    public let acceptsPlaintext: Bool
     /// The largest datagram accepted or produced.
     public let maxDatagramBytes: Int
 
@@ -29,14 +34,20 @@ public struct WireCodec: Sendable {
     /// No body decompresses beyond this, whatever it announces (the largest UDP payload).
     public static let maxDecodedBody = 65_507
 
-    public init(cluster: ClusterID, keyring: GossipKeyring? = nil, maxDatagramBytes: Int = 1232) {
+    /// - Parameters:
+    ///   - keyring: keys to open with; `nil`: plain datagrams only.
+    ///   - sealing: seal outgoing datagrams with the keyring's first key (default: when there is one).
+    ///   - acceptsPlaintext: accept unsealed datagrams even with a keyring (default: only without).
+    public init(cluster: ClusterID, keyring: GossipKeyring? = nil, sealing: Bool? = nil, acceptsPlaintext: Bool? = nil, maxDatagramBytes: Int = 1232) {
         self.cluster = cluster
         self.keyring = keyring
+        self.sealing = keyring != nil && (sealing ?? true)
+        self.acceptsPlaintext = keyring == nil || (acceptsPlaintext ?? false)
         self.maxDatagramBytes = maxDatagramBytes
     }
 
     /// Whether datagrams are sealed.
-    public var isSealed: Bool { keyring != nil }
+    public var isSealed: Bool { sealing }
 
     /// The largest uncompressed body `sender` may put in one datagram.
     public func bodyBudget(for sender: NodeIdentity) -> Int {
@@ -70,7 +81,7 @@ public struct WireCodec: Sendable {
                 flags |= Self.flagLZ4
             }
         }
-        if let keyring {
+        if let keyring, sealing {
             flags |= Self.flagSealed | (keyring.cipher == .aesGCM ? Self.flagAESGCM : 0)
         }
         var out: [UInt8] = [Self.magic.0, Self.magic.1, Self.version, flags]
@@ -79,7 +90,7 @@ public struct WireCodec: Sendable {
         BodyCodec.appendString(packet.sender.id, to: &out)
         Varint.append(packet.sender.generation, to: &out)
         out.append(Self.typeByte(packet.kind))
-        if let keyring {
+        if let keyring, sealing {
             out += keyring.seal(payload, header: out)
         } else {
             out += payload
@@ -117,7 +128,7 @@ public struct WireCodec: Sendable {
             let cipher: GossipKeyring.Cipher = flags & Self.flagAESGCM != 0 ? .aesGCM : .chaChaPoly
             guard let opened = keyring.open(payload, header: header, cipher: cipher) else { throw WireError(reason: .keyMismatch, sender: sender) }
             payload = opened[...]
-        } else if keyring != nil {
+        } else if !acceptsPlaintext {
             throw WireError(reason: .unsealed, sender: sender)
         }
         if flags & Self.flagLZ4 != 0 {

@@ -83,6 +83,7 @@ struct RequestValidation: Sendable {
     private func executionID(_ body: JSONObject) throws(APIError) -> ExecutionID {
         guard let raw = body["execution_id"], raw != .null else { throw .badRequest("execution_id is required") }
         guard case .string(let text) = raw, let id = ExecutionID(text) else { throw .invalidExecutionID }
+        guard id != .reserved else { throw .badRequest("execution_id \(id) is reserved (the max UUID); use a generated UUID") }
         return id
     }
 

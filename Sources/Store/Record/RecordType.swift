@@ -21,6 +21,10 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let notificationAck = RecordType(rawValue: 11)
     /// Notifications of one kind sent to a channel as one message.
     public static let notificationGroup = RecordType(rawValue: 12)
+    /// A probed service's state.
+    public static let serviceState = RecordType(rawValue: 13)
+    /// A change of the cluster's gossip keyring (install, use, remove).
+    public static let keyringChange = RecordType(rawValue: 14)
 
     public var description: String {
         switch self {
@@ -36,6 +40,8 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .notificationEvent: "notification_event"
         case .notificationAck: "notification_ack"
         case .notificationGroup: "notification_group"
+        case .serviceState: "service_state"
+        case .keyringChange: "keyring_change"
         default: "type_\(rawValue)"
         }
     }

@@ -137,3 +137,30 @@ func base64Encode(_ bytes: [UInt8]) -> String {
     }
     return out
 }
+
+@Suite struct EncryptionTransitionTests {
+    static let key = WireCodecTests.base64(WireCodecTests.keyA)
+
+    /// The three steps of turning encryption on for a running cluster (install, use, remove
+    /// plaintext): at every step each node can open what the nodes one step behind or ahead send.
+    @Test func turningEncryptionOnNeverCutsTwoNeighbouringStepsApart() throws {
+        let cluster = ClusterID(name: "c")
+        let ring = try GossipKeyring(base64Keys: [Self.key])
+        let steps = [
+            WireCodec(cluster: cluster),  // insecure
+            WireCodec(cluster: cluster, keyring: ring, sealing: false, acceptsPlaintext: true),  // installed
+            WireCodec(cluster: cluster, keyring: ring, sealing: true, acceptsPlaintext: true),  // in use
+            WireCodec(cluster: cluster, keyring: ring),  // plaintext removed
+        ]
+        let packet = WireCodecTests.samplePackets()[0]
+        for i in steps.indices.dropLast() {
+            let (a, b) = (steps[i], steps[i + 1])
+            #expect(throws: Never.self) { try a.decode(b.encode(packet)) }
+            #expect(throws: Never.self) { try b.decode(a.encode(packet)) }
+        }
+        // Only the end state refuses plaintext, and only it and "in use" seal.
+        #expect(steps.map(\.isSealed) == [false, false, true, true])
+        #expect(throws: WireError(reason: .unsealed, sender: packet.sender)) { try steps[3].decode(steps[0].encode(packet)) }
+        #expect(throws: WireError(reason: .unexpectedSeal, sender: packet.sender)) { try steps[0].decode(steps[2].encode(packet)) }
+    }
+}
