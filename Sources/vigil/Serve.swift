@@ -144,11 +144,17 @@ struct Serve: AsyncParsableCommand {
         }
         await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
         logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
+        /// Stops before serving: one line on stderr, the outbound clients shut down, exit 2.
+        func refuse(_ line: String) async -> ExitCode {
+            FileHandle.standardError.write(Data("vigil: \(line)\n".utf8))
+            await sender.shutdown()
+            await prober.shutdown()
+            return ExitCode(2)
+        }
         do {
             try StartupChecks.gossip(node: try configuration.node(node), sealed: coordinator.keyring.isSealed, insecure: configuration.gossip.insecure)
         } catch {
-            FileHandle.standardError.write(Data("vigil: refusing to start: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw await refuse("refusing to start: \(error)")
         }
         // The store's keyring may differ from the configuration's (rotated at run time).
         KeyringService.apply(coordinator.keyring, to: gossip, logger: logger)
@@ -160,8 +166,7 @@ struct Serve: AsyncParsableCommand {
             do {
                 tls = try ServerTLS(files: files)
             } catch {
-                FileHandle.standardError.write(Data("vigil: invalid configuration: http.tls: \(error)\n".utf8))
-                throw ExitCode(2)
+                throw await refuse("invalid configuration: http.tls: \(error)")
             }
         }
         let access = AccessControl(policy: AccessPolicy(tokens: AccessTokens(configuration.http)), logger: logger)

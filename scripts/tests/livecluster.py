@@ -23,10 +23,13 @@ def free_port(kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
-def http(method, port, path, body=None, timeout=2):
-    """(status, parsed JSON) or (None, None) when nothing answered."""
+def http(method, port, path, body=None, timeout=2, token=None):
+    """(status, parsed JSON) or (None, None) when nothing answered. `token` goes as a bearer token."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method, headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -46,8 +49,9 @@ def read_jsonl(path):
 class Cluster:
     """Three nodes of one configuration; `config` is merged into the generated cluster file."""
 
-    def __init__(self, name, binary, config=None):
+    def __init__(self, name, binary, config=None, token=None):
         self.name = name
+        self.token = token  # sent with the harness's own calls (leader, execution)
         self.binary = binary
         self.t0 = time.time()
         self.tmp = tempfile.mkdtemp(prefix=f"vigil-{name}-test.")
@@ -92,9 +96,12 @@ class Cluster:
             time.sleep(every)
         self.fail(f"{what} (waited {seconds} s)")
 
-    def start(self, node):
+    def start(self, node, env=None):
         log = open(self.path(f"{node}.log"), "a")
-        self.procs[node] = subprocess.Popen([self.binary, "serve", "--config", self.config_path, "--node", node], stdout=subprocess.PIPE, stderr=log, text=True)
+        self.procs[node] = subprocess.Popen(
+            [self.binary, "serve", "--config", self.config_path, "--node", node], stdout=subprocess.PIPE, stderr=log, text=True,
+            env={**os.environ, **(env or {})},
+        )
         line = self.procs[node].stdout.readline()
         if "listening" not in line:
             self.fail(f"{node} did not start: {line!r}")
@@ -112,7 +119,7 @@ class Cluster:
         self.procs[node].wait(5)
 
     def leader(self):
-        views = [http("GET", self.http_ports[n], "/api/v1/cluster/members")[1] for n in IDS if self.up(n)]
+        views = [http("GET", self.http_ports[n], "/api/v1/cluster/members", token=self.token)[1] for n in IDS if self.up(n)]
         leaders = {v.get("leader") for v in views if v and v.get("quorum")}
         return leaders.pop() if len(leaders) == 1 and views and all(views) and None not in leaders else None
 
@@ -120,7 +127,7 @@ class Cluster:
         return f"http://127.0.0.1:{self.http_ports[node]}"
 
     def execution(self, execution_id, node):
-        status, body = http("GET", self.http_ports[node], f"/api/v1/executions/{execution_id}")
+        status, body = http("GET", self.http_ports[node], f"/api/v1/executions/{execution_id}", token=self.token)
         return body if status == 200 else None
 
     def close(self, extra_logs=()):
