@@ -111,9 +111,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The system's OpenSSL, for vigil-run's https:// nodes (no Foundation, no SwiftNIO there).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "RunWrapper",
-            dependencies: ["VigilJSON", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["VigilJSON", "COpenSSL", .product(name: "Subprocess", package: "swift-subprocess")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -144,7 +150,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            resources: [.copy("Dashboard/Assets")],
+            resources: [.copy("Dashboard/Assets"), .copy("OpenAPI")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

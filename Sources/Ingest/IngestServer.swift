@@ -55,6 +55,7 @@ public struct IngestServer: Sendable {
         ServiceRoutes.add(to: router, routes: routes, context: ctx)
         DashboardRoutes.add(to: router, routes: routes, context: ctx)
         KeyringRoutes.add(to: router, routes: routes, context: ctx)
+        OpenAPIRoute.add(to: router, routes: routes, context: ctx)
     }
 
     /// Every route the router answers, as `(path, method)` with `{}` for a path parameter,

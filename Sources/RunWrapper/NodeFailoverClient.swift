@@ -10,7 +10,8 @@ import Musl
 /// when it does not answer (refused, timed out, 5xx), so a dead coordinator loses no heartbeat.
 ///
 /// A small HTTP/1.1 client over POSIX sockets (one connection per request, `Connection:
-/// close`, `http://` only), run on a dispatch queue: no well-kept Swift HTTP client comes
+/// close`; `https://` through the system's OpenSSL, ``TLSClient``), run on a dispatch queue:
+/// no well-kept Swift HTTP client comes
 /// without Foundation or SwiftNIO, and with them `vigil-run` took 32 ms and 32 MB before the
 /// job started (see `scripts/bench-run`).
 public final class NodeFailoverClient: Sendable {
@@ -18,6 +19,9 @@ public final class NodeFailoverClient: Sendable {
     private let current = Mutex(0)
     private let timeoutMs: Int32
     private let queue = DispatchQueue(label: "vigil-run.http", attributes: .concurrent)
+    /// Sent as `Authorization: Bearer` (a token can also sit in a base URL's `/k/<token>` prefix).
+    private let token: String?
+    private let tls: TLSClient?
 
     /// What the nodes answered.
     public enum Answer: Sendable, Equatable {
@@ -29,17 +33,21 @@ public final class NodeFailoverClient: Sendable {
         case unreachable(String)
     }
 
-    /// `http://host:port[/prefix]`.
+    /// `http[s]://host:port[/prefix]`.
     public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
         public var host: String
         public var port: UInt16
         public var prefix: String
-        public var description: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)" }
+        /// `https://`.
+        public var secure: Bool
+        public var description: String { "\(secure ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)" }
 
-        /// `nil` for anything but `http://host[:port][/prefix]`.
+        /// `nil` for anything but `http[s]://host[:port][/prefix]`.
         public init?(_ text: String) {
-            guard text.hasPrefix("http://") else { return nil }
-            var rest = Substring(text.dropFirst(7))
+            secure = text.hasPrefix("https://")
+            guard secure || text.hasPrefix("http://") else { return nil }
+            let defaultPort: UInt16 = secure ? 443 : 80
+            var rest = Substring(text.dropFirst(secure ? 8 : 7))
             while rest.hasSuffix("/") { rest = rest.dropLast() }
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             prefix = String(rest[slash...])
@@ -47,21 +55,25 @@ public final class NodeFailoverClient: Sendable {
             if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
                 host = String(authority[authority.index(after: authority.startIndex)..<close])
                 let after = authority[authority.index(after: close)...]
-                port = after.hasPrefix(":") ? UInt16(after.dropFirst()) ?? 0 : 80
+                port = after.hasPrefix(":") ? UInt16(after.dropFirst()) ?? 0 : defaultPort
             } else if let colon = authority.lastIndex(of: ":") {
                 host = String(authority[..<colon])
                 port = UInt16(authority[authority.index(after: colon)...]) ?? 0
             } else {
                 host = String(authority)
-                port = 80
+                port = defaultPort
             }
             guard !host.isEmpty, port != 0 else { return nil }
         }
     }
 
-    public init(bases: [BaseURL], timeoutMs: Int32 = 5_000) {
+    /// - Throws: ``TLSClient/Failure`` when a base is `https://` and TLS cannot be set up (an
+    ///   unreadable CA file).
+    public init(bases: [BaseURL], token: String? = nil, caFile: String? = nil, timeoutMs: Int32 = 5_000) throws(TLSClient.Failure) {
         self.bases = bases
         self.timeoutMs = timeoutMs
+        self.token = token
+        tls = bases.contains(where: \.secure) ? try TLSClient(caFile: caFile) : nil
     }
 
     /// POSTs `body` to `path`, trying every node once, the last one that answered first.
@@ -72,7 +84,9 @@ public final class NodeFailoverClient: Sendable {
             let index = (start + step) % bases.count
             let base = bases[index]
             let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<(Int, String), HTTPError>, Never>) in
-                queue.async { continuation.resume(returning: Self.exchange(base, path: path, body: body, timeoutMs: self.timeoutMs)) }
+                queue.async {
+                    continuation.resume(returning: Self.exchange(base, path: path, body: body, token: self.token, tls: self.tls, timeoutMs: self.timeoutMs))
+                }
             }
             switch outcome {
             case .success(let (status, text)) where (200..<300).contains(status):
@@ -97,7 +111,7 @@ public final class NodeFailoverClient: Sendable {
     }
 
     /// One request on a new connection: connect (within the timeout), send, read to EOF.
-    static func exchange(_ base: BaseURL, path: String, body: [UInt8], timeoutMs: Int32) -> Result<(Int, String), HTTPError> {
+    static func exchange(_ base: BaseURL, path: String, body: [UInt8], token: String?, tls: TLSClient?, timeoutMs: Int32) -> Result<(Int, String), HTTPError> {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -120,8 +134,26 @@ public final class NodeFailoverClient: Sendable {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             let host = base.host.contains(":") ? "[\(base.host)]" : base.host
-            var request = Array("POST \(base.prefix)\(path) HTTP/1.1\r\nHost: \(host):\(base.port)\r\nUser-Agent: vigil-run\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+            let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+            var request = Array("POST \(base.prefix)\(path) HTTP/1.1\r\nHost: \(host):\(base.port)\r\nUser-Agent: vigil-run\r\n\(authorization)Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
             request += body
+            if base.secure {
+                guard let tls else { return .failure(HTTPError(description: "TLS is not set up")) }
+                let session: TLSClient.Session
+                do {
+                    session = try tls.session(fd: fd, host: base.host)
+                } catch {
+                    return .failure(HTTPError(description: error.description))
+                }
+                guard session.writeAll(request) else {
+                    lastError = "send failed (TLS) \(TLSClient.lastError())"
+                    continue
+                }
+                guard let response = session.readToEnd(limit: 65_536) else {
+                    return .failure(HTTPError(description: errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within \(timeoutMs) ms" : "TLS read failed \(TLSClient.lastError())"))
+                }
+                return parse(response)
+            }
             guard POSIX.writeAll(fd, request) else {
                 lastError = "send failed: \(POSIX.error())"
                 continue
@@ -137,11 +169,16 @@ public final class NodeFailoverClient: Sendable {
                 if n == 0 { break }
                 response += chunk[0..<n]
             }
-            guard let status = parseStatus(response) else { return .failure(HTTPError(description: "not an HTTP answer")) }
-            let text = response.firstRange(of: Array("\r\n\r\n".utf8)).map { String(decoding: response[$0.upperBound...].prefix(500), as: UTF8.self) } ?? ""
-            return .success((status, text))
+            return parse(response)
         }
         return .failure(HTTPError(description: lastError))
+    }
+
+    /// Status and the start of the body of a whole response.
+    static func parse(_ response: [UInt8]) -> Result<(Int, String), HTTPError> {
+        guard let status = parseStatus(response) else { return .failure(HTTPError(description: "not an HTTP answer")) }
+        let text = response.firstRange(of: Array("\r\n\r\n".utf8)).map { String(decoding: response[$0.upperBound...].prefix(500), as: UTF8.self) } ?? ""
+        return .success((status, text))
     }
 
     /// `HTTP/1.1 200 OK` → 200.

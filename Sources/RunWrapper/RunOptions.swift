@@ -7,13 +7,16 @@ public struct RunOptions: Sendable, Equatable {
     public var tailBytes = 10_240
     public var completionTimeoutS = 60.0
     public var spoolDir: String?
+    public var token: String?
+    public var caFile: String?
     public var flush = false
     public var command: [String] = []
 
     public static let usage = """
         usage: vigil run [--execution-id UUID] [--container-id ID] [--api URL[,URL...]] [--interval S]
-                         [--tail-bytes N] [--completion-timeout S] [--spool-dir DIR] -- CMD [ARGS...]
-               vigil run --flush [--api URL[,URL...]] [--spool-dir DIR]
+                         [--tail-bytes N] [--completion-timeout S] [--spool-dir DIR] [--token T] [--ca-file PEM]
+                         -- CMD [ARGS...]
+               vigil run --flush [--api URL[,URL...]] [--spool-dir DIR] [--token T] [--ca-file PEM]
 
         Runs CMD as a monitored execution: heartbeats every --interval seconds (default 30, ±10%)
         to one of the nodes (--api, else API_BASE_URL, comma-separated; the next when one does not
@@ -24,7 +27,9 @@ public struct RunOptions: Sendable, Equatable {
         seconds (60); `vigil run --flush` sends what no node took. The execution id comes from
         --execution-id, else TASK_EXECUTION_ID, else a new UUID (printed); the container id from
         --container-id, else HOSTNAME. SIGTERM, SIGINT, SIGHUP and SIGQUIT go to the command; the
-        exit status is the command's (128 + N when signal N killed it).
+        exit status is the command's (128 + N when signal N killed it). An ingest token goes as a
+        bearer token (--token, else VIGIL_TOKEN) or in the URL (http://node:8000/k/TOKEN); https://
+        nodes are verified against --ca-file (else VIGIL_CA_FILE, else the system's roots).
         """
 
     /// A usage error, for one line on stderr and exit status 2.
@@ -70,6 +75,8 @@ public struct RunOptions: Sendable, Equatable {
             case "--tail-bytes": tailBytes = Int(try number(flag, 0...16_777_216))
             case "--completion-timeout": completionTimeoutS = try number(flag, 0...86_400)
             case "--spool-dir": spoolDir = try value(flag)
+            case "--token": token = try value(flag)
+            case "--ca-file": caFile = try value(flag)
             case "--flush": flush = true
             case "-h", "--help": throw UsageError(description: Self.usage)
             default:

@@ -18,12 +18,18 @@ public struct RunSession: Sendable {
         for part in text.split(separator: ",") {
             let trimmed = part.trimmingCharacters(in: " ")
             guard let base = NodeFailoverClient.BaseURL(String(trimmed)) else {
-                throw SetupError(description: "\(trimmed) is not a node URL (http://host:port, comma-separated for several)")
+                throw SetupError(description: "\(trimmed) is not a node URL (http[s]://host:port, comma-separated for several)")
             }
             bases.append(base)
         }
         guard !bases.isEmpty else { throw SetupError(description: "no node URL in --api / API_BASE_URL") }
-        client = NodeFailoverClient(bases: bases)
+        do {
+            client = try NodeFailoverClient(
+                bases: bases, token: options.token ?? POSIX.environment("VIGIL_TOKEN"), caFile: options.caFile ?? POSIX.environment("VIGIL_CA_FILE")
+            )
+        } catch {
+            throw SetupError(description: error.description)
+        }
         spool = CompletionSpool(directory: options.spoolDir ?? POSIX.environment("VIGIL_SPOOL_DIR") ?? Self.defaultSpool())
     }
 

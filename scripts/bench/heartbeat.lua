@@ -10,10 +10,18 @@ local template = '{"execution_id":"%s","container_id":"crawler-container-abc123"
   '"current_url":"https://example.com/page45","current_stage":"爬取中 (45/100)","data_items":1250,' ..
   '"percentage":45.0,"runtime_seconds":1800},"timestamp":1640995200}'
 local headers = { ["Content-Type"] = "application/json" }
+-- Optional ingest token (scripts/bench-security): as a bearer header, or as a /k/<token> path prefix.
+local token = os.getenv("VIGIL_BENCH_TOKEN")
+local path = "/api/v1/monitoring/heartbeat"
+if token and os.getenv("VIGIL_BENCH_TOKEN_IN_PATH") == "1" then
+  path = "/k/" .. token .. path
+elseif token then
+  headers["Authorization"] = "Bearer " .. token
+end
 
 request = function()
   n = n % 10000 + 1
-  return wrk.format("POST", "/api/v1/monitoring/heartbeat", headers, string.format(template, ids[n]))
+  return wrk.format("POST", path, headers, string.format(template, ids[n]))
 end
 
 response = function(status, hdrs, body)

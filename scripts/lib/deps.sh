@@ -19,6 +19,10 @@ ensure_build_deps() {
     echo "vigil: installing liblz4-dev" >&2
     apt_install liblz4-dev pkg-config
   fi
+  if ! pkg-config --exists openssl 2>/dev/null; then
+    echo "vigil: installing libssl-dev (vigil-run's HTTPS)" >&2
+    apt_install libssl-dev pkg-config
+  fi
 }
 
 ensure_python_requests() {

@@ -407,6 +407,23 @@ def tls_and_reload():
             c.fail(f"vigil marks over HTTPS without the CA file did not fail on TLS: {code} {err!r}")
         c.step("the CLI verifies the node's certificate against --ca-file, and fails clearly without it")
 
+        ca1 = c.path("one-ca.pem")
+        run_id = str(uuid.uuid4())
+        code, out, err = vigil("run", "--api", base, "--ca-file", ca1, "--token", ADMIN, "--execution-id", run_id,
+                               "--spool-dir", c.path("spool"), "--", "true", timeout=60)
+        done = httpclient.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=ca1), timeout=5)
+        done.request("GET", f"/api/v1/executions/{run_id}", headers={"authorization": f"Bearer {ADMIN}"})
+        answer = done.getresponse()
+        record = json.loads(answer.read())
+        done.close()
+        if code != 0 or record.get("status") != "completed":
+            c.fail(f"vigil run over HTTPS with --ca-file: exit {code}, {err!r}, execution {record}")
+        code, out, err = vigil("run", "--api", base, "--execution-id", str(uuid.uuid4()), "--completion-timeout", "1",
+                               "--spool-dir", c.path("spool2"), "--", "true", timeout=60)
+        if "not trusted" not in err:
+            c.fail(f"vigil run over HTTPS without the CA did not say the certificate is not trusted: {err!r}")
+        c.step("vigil run over HTTPS: verified against --ca-file, refused without it")
+
         kept = httpclient.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=c.path("one-ca.pem")), timeout=5)
 
         def ask(conn, path, token):
