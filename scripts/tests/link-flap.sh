@@ -150,7 +150,7 @@ cat >"$CONFIG" <<JSON
   ],
   "store": { "path": "$TMP/store" },
   "executions": { "heartbeat_timeout_s": 2, "check_interval_s": 0.5, "max_strikes": 3, "retention_s": 3600 },
-  "gossip": { "interval_s": 0.1, "fanout": 3 },
+  "gossip": { "interval_s": 0.1, "fanout": 3, "keys": ["$(head -c 32 /dev/urandom | base64)"] },
   "timezone": "UTC"
 }
 JSON
