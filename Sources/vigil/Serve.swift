@@ -109,15 +109,19 @@ struct Serve: AsyncParsableCommand {
             settings.interval = .milliseconds(Int64(configuration.gossip.intervalS * 1000))
             settings.fanout = configuration.gossip.fanout
             settings.maxDatagramBytes = configuration.gossip.maxDatagramBytes
-            gossip = try GossipService(
-                configuration: GossipConfiguration(
-                    clusterName: configuration.cluster, identity: NodeIdentity(id: node, generation: generation),
-                    bindAddress: me.gossip,
-                    seeds: configuration.nodes.filter { $0.id != node }.map(\.gossip),
-                    keys: configuration.gossip.keys, settings: settings
-                ),
-                logger: logger
+            var gossipConfiguration = GossipConfiguration(
+                clusterName: configuration.cluster, identity: NodeIdentity(id: node, generation: generation),
+                bindAddress: me.gossip,
+                seeds: configuration.nodes.filter { $0.id != node }.map(\.gossip),
+                keys: configuration.gossip.keys, settings: settings
             )
+            // A suspect whose HTTP port refuses connections twice has crashed: convicted at once.
+            if configuration.gossip.crashProbe {
+                gossipConfiguration.crashProbePorts = Dictionary(
+                    configuration.nodes.filter { $0.id != node && $0.http.port != 0 }.map { ($0.id, $0.http) }, uniquingKeysWith: { a, _ in a }
+                )
+            }
+            gossip = try GossipService(configuration: gossipConfiguration, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("vigil: cannot start gossip: \(error)\n".utf8))
             throw ExitCode(1)

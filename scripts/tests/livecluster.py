@@ -49,7 +49,8 @@ def read_jsonl(path):
 class Cluster:
     """Three nodes of one configuration; `config` is merged into the generated cluster file."""
 
-    def __init__(self, name, binary, config=None, token=None):
+    def __init__(self, name, binary, config=None, token=None, ids=None):
+        self.ids = ids or IDS
         self.name = name
         self.token = token  # sent with the harness's own calls (leader, execution)
         self.binary = binary
@@ -57,8 +58,8 @@ class Cluster:
         self.tmp = tempfile.mkdtemp(prefix=f"vigil-{name}-test.")
         self.procs = {}
         self.keep = False
-        self.http_ports = {n: free_port() for n in IDS}
-        self.gossip_ports = {n: free_port(socket.SOCK_DGRAM) for n in IDS}
+        self.http_ports = {n: free_port() for n in self.ids}
+        self.gossip_ports = {n: free_port(socket.SOCK_DGRAM) for n in self.ids}
         self.config_path = os.path.join(self.tmp, "cluster.json")
         self.configure(config or {})
         if not os.access(binary, os.X_OK):
@@ -68,7 +69,7 @@ class Cluster:
         """(Re)writes the cluster file: the generated nodes and store, then `config` on top."""
         base = {
             "cluster": self.name,
-            "nodes": [{"id": n, "http": f"127.0.0.1:{self.http_ports[n]}", "gossip": f"127.0.0.1:{self.gossip_ports[n]}"} for n in IDS],
+            "nodes": [{"id": n, "http": f"127.0.0.1:{self.http_ports[n]}", "gossip": f"127.0.0.1:{self.gossip_ports[n]}"} for n in self.ids],
             "store": {"path": os.path.join(self.tmp, "store")},
             "gossip": {"interval_s": 0.1},
             "timezone": "UTC",
@@ -107,7 +108,7 @@ class Cluster:
             self.fail(f"{node} did not start: {line!r}")
 
     def start_all(self):
-        for node in IDS:
+        for node in self.ids:
             self.start(node)
         return self.wait_for("the three nodes did not agree on a leader", 30, self.leader)
 
@@ -119,7 +120,7 @@ class Cluster:
         self.procs[node].wait(5)
 
     def leader(self):
-        views = [http("GET", self.http_ports[n], "/api/v1/cluster/members", token=self.token)[1] for n in IDS if self.up(n)]
+        views = [http("GET", self.http_ports[n], "/api/v1/cluster/members", token=self.token)[1] for n in self.ids if self.up(n)]
         leaders = {v.get("leader") for v in views if v and v.get("quorum")}
         return leaders.pop() if len(leaders) == 1 and views and all(views) and None not in leaders else None
 
@@ -140,7 +141,7 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 p.kill()
         if self.keep:
-            for name in list(IDS) + list(extra_logs):
+            for name in list(self.ids) + list(extra_logs):
                 path = self.path(f"{name}.log")
                 if os.path.exists(path):
                     with open(path) as f:

@@ -198,7 +198,8 @@ public enum ConfigurationLoader {
             }
             if let g = try object(o["gossip"], "gossip") {
                 let r = Reader(path: key("gossip"))
-                try r.checkKeys(g, allowed: ["interval_s", "fanout", "max_datagram_bytes", "key", "keys", "insecure"])
+                try r.checkKeys(g, allowed: ["interval_s", "fanout", "max_datagram_bytes", "key", "keys", "insecure", "crash_probe"])
+                if let v = try r.bool(g["crash_probe"], "crash_probe") { config.gossip.crashProbe = v }
                 if let v = try r.bool(g["insecure"], "insecure") { config.gossip.insecure = v }
                 if let v = try r.number(g["interval_s"], "interval_s") { config.gossip.intervalS = v }
                 if let v = try r.integer(g["fanout"], "fanout", in: 1...16) { config.gossip.fanout = v }

@@ -116,6 +116,9 @@ public struct GossipOptions: Sendable, Equatable {
     /// The operator means to run gossip unencrypted off loopback (without it, a node whose gossip
     /// address is not loopback refuses to start without a key).
     public var insecure: Bool
+    /// Convict a suspect at once when its HTTP port refuses connections twice (its process
+    /// crashed on a live host); off: every suspect gets the full suspicion time.
+    public var crashProbe: Bool = true
 
     public init(intervalS: Double = 0.2, fanout: Int = 3, maxDatagramBytes: Int = 1232, keys: [String] = [], insecure: Bool = false) {
         self.intervalS = intervalS

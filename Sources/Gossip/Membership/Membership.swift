@@ -357,14 +357,8 @@ public struct Membership: Sendable {
         }
         if !awaitingPeers {
             for (id, suspicion) in suspicions.sorted(by: { $0.key < $1.key }) {
-                guard now >= suspicion.start + suspicionTimeout(confirmations: suspicion.suspectors.count - 1), var member = members[id] else { continue }
-                let previous = member.status
-                member.status = .dead
-                member.since = now
-                members[id] = member
-                suspicions[id] = nil
-                broadcasts.enqueue(claim(member))
-                outputs.append(.changed(MemberChange(member: member, previous: previous)))
+                guard now >= suspicion.start + suspicionTimeout(confirmations: suspicion.suspectors.count - 1) else { continue }
+                declareDead(id, now: now, outputs: &outputs)
             }
         }
         if probe == nil, now >= nextProbeAt {
@@ -392,6 +386,28 @@ public struct Membership: Sendable {
             }
         }
         return outputs
+    }
+
+    /// Convicts a suspect before its suspicion times out, on evidence the shell gathered that
+    /// its process is gone (``CrashEvidence``: its ports refused connections twice). Only a
+    /// member still suspect at `incarnation` is convicted: one that refuted in the meantime, or
+    /// was never suspect, is left alone.
+    public mutating func convict(_ id: String, incarnation: UInt64, now: Moment) -> [MembershipOutput] {
+        guard !hasLeft, let member = members[id], member.status == .suspect, member.incarnation == incarnation else { return [] }
+        var outputs: [MembershipOutput] = []
+        declareDead(id, now: now, outputs: &outputs)
+        return outputs
+    }
+
+    private mutating func declareDead(_ id: String, now: Moment, outputs: inout [MembershipOutput]) {
+        guard var member = members[id] else { return }
+        let previous = member.status
+        member.status = .dead
+        member.since = now
+        members[id] = member
+        suspicions[id] = nil
+        broadcasts.enqueue(claim(member))
+        outputs.append(.changed(MemberChange(member: member, previous: previous)))
     }
 
     /// Leaves for good: tells every reachable member, and stops probing.

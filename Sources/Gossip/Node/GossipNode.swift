@@ -171,6 +171,11 @@ public struct GossipNode: Sendable {
     }
 
     /// Leaves the cluster for good: every reachable member is told.
+    /// Convicts a suspect on evidence that its process is gone (``Membership/convict(_:incarnation:now:)``).
+    public mutating func convict(_ id: String, incarnation: UInt64, now: Moment) -> [GossipAction] {
+        perform(membership.convict(id, incarnation: incarnation, now: now))
+    }
+
     public mutating func leave(now: Moment) -> [GossipAction] {
         perform(membership.leave(now: now))
     }

@@ -17,6 +17,9 @@ public struct GossipConfiguration: Sendable {
     public var cipher: GossipKeyring.Cipher
     /// Timings and sizes.
     public var settings: GossipSettings
+    /// A TCP port per member id whose refusal convicts a suspect at once (``CrashEvidence``);
+    /// Vigil gives each node's HTTP address. Empty: suspects always get the full suspicion time.
+    public var crashProbePorts: [String: HostPort] = [:]
 
     public init(
         clusterName: String,

@@ -22,6 +22,8 @@ final class GossipMetrics: Sendable {
     /// Events the application did not take in time: `vigil_gossip_events_dropped_total` (the
     /// consumer then re-reads the whole replica).
     let eventsDropped: Counter
+    /// Suspects convicted early on ``CrashEvidence``: `vigil_gossip_crash_convictions_total`.
+    let crashConvictions: Counter
     let factory: any MetricsFactory
     private let lagGauges = Mutex<[String: Gauge]>([:])
 
@@ -43,6 +45,7 @@ final class GossipMetrics: Sendable {
         self.members = members
         socketFailures = Counter(label: "vigil_gossip_socket_failures_total", factory: factory)
         eventsDropped = Counter(label: "vigil_gossip_events_dropped_total", factory: factory)
+        crashConvictions = Counter(label: "vigil_gossip_crash_convictions_total", factory: factory)
         suspicionsRaised = Counter(label: "vigil_gossip_suspicions_raised_total", factory: factory)
         suspicionsRefuted = Counter(label: "vigil_gossip_suspicions_refuted_total", factory: factory)
         localHealth = Gauge(label: "vigil_gossip_local_health", factory: factory)

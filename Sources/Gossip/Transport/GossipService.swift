@@ -42,6 +42,8 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         var suspicionsRaised = 0
         var suspicionsRefuted = 0
         var addresses: [HostPort: SocketAddress] = [:]
+        /// Suspects whose ports are being looked at (id and incarnation).
+        var crashChecks: Set<String> = []
     }
 
     /// - Throws: ``GossipConfigurationError`` when a key or setting is unusable.
@@ -106,6 +108,49 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         }
         state.withLock { $0.keyMismatchReported = [] }
     }
+
+    /// Convicts a suspect at once (see ``CrashEvidence``): dead here now; the claim spreads with
+    /// the next gossip rounds. Returns whether it was convicted (it may have refuted meanwhile).
+    @discardableResult
+    public func convict(_ id: String, incarnation: UInt64) -> Bool {
+        let now = moment()
+        let actions = state.withLock { state in state.core.convict(id, incarnation: incarnation, now: now) }
+        for action in actions {
+            switch action {
+            case .memberChanged(let change): publish(.member(change))
+            case .replicaChanged(let change): publish(.replica(change))
+            case .send, .dropped: break  // a conviction sends nothing itself
+            }
+        }
+        return !actions.isEmpty
+    }
+
+    /// Looks at a new suspect's port (``CrashEvidence``): refused twice, `gap` apart, while it is
+    /// still suspect at the same incarnation, convicts it at once.
+    private func checkForCrash(_ member: Member) {
+        let probe = CrashProbe(ports: configuration.crashProbePorts, timeout: .milliseconds(300), gap: .milliseconds(60))
+        guard let address = probe.ports[member.identity.id] else { return }
+        let key = "\(member.identity.id)#\(member.incarnation)"
+        guard state.withLock({ $0.crashChecks.insert(key).inserted }) else { return }
+        Task {
+            defer { _ = state.withLock { $0.crashChecks.remove(key) } }
+            let first = (look: await probe.look(at: address), at: moment())
+            guard case .lookAgain(let at) = CrashEvidence.verdict(first: first, second: nil, gap: probe.gap) else { return }
+            try? await Task.sleep(for: at - moment())
+            guard let now = self.member(member.identity.id), now.status == .suspect, now.incarnation == member.incarnation else { return }
+            let second = (look: await probe.look(at: address), at: moment())
+            guard CrashEvidence.verdict(first: first, second: second, gap: probe.gap) == .convict else { return }
+            if convict(member.identity.id, incarnation: member.incarnation) {
+                metrics.crashConvictions.increment()
+                logger.info("Convicted a crashed peer early: its port refused connections twice", metadata: [
+                    "gossip.peer": "\(member.identity)", "gossip.port": "\(address)",
+                ])
+            }
+        }
+    }
+
+    /// The member `id` as this node sees it.
+    public func member(_ id: String) -> Member? { state.withLock { $0.core.membership.members[id] } }
 
     /// The largest value ``set(key:value:stamp:)`` accepts.
     public var maxValueBytes: Int { state.withLock { $0.core.maxValueBytes } }
@@ -339,6 +384,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
             case .memberChanged(let change):
                 logger.debug("gossip member changed", metadata: ["gossip.peer": "\(change.member.identity)", "gossip.state": "\(change.member.status)"])
                 publish(.member(change))
+                if change.member.status == .suspect { checkForCrash(change.member) }
             case .replicaChanged(let change):
                 publish(.replica(change))
             case .dropped(let reason, let from, let sender):
