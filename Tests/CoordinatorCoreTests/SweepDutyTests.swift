@@ -28,6 +28,22 @@ import Testing
         #expect(unsynced.check(input(300_000), table: &table).outcome != nil)  // one heartbeat timeout of grace
     }
 
+    /// Cut off from both peers, a leader still counts them alive while they are only suspect;
+    /// it keeps leading (no flapping election) but sweeps only while confirmed nodes are a
+    /// majority, so it cannot strike executions whose heartbeats reach only the other side.
+    @Test func aLeaderWhosePeersAreOnlySuspectDoesNotSweep() {
+        var duty = SweepDuty(me: "n1", configured: ["n1", "n2", "n3"], rule: rule)
+        var table = ExecutionTable(localOrigin: "n1")
+        #expect(duty.check(input(0, synced: 0), table: &table).outcome != nil)
+        var cutOff = input(120_000, synced: 120_000)
+        cutOff.confirmed = ["n1"]
+        let held = duty.check(cutOff, table: &table)
+        #expect(held.leader == "n1" && held.quorum && !held.sweeping && held.outcome == nil)
+        var oneSuspect = input(120_500, synced: 120_500)
+        oneSuspect.confirmed = ["n1", "n3"]
+        #expect(duty.check(oneSuspect, table: &table).outcome != nil, "one confirmed peer is still a majority of three")
+    }
+
     @Test func itSweepsAtMostOncePerIntervalWhileCheckedMoreOften() {
         var duty = SweepDuty(me: "n1", configured: ["n1"], rule: rule)
         var table = ExecutionTable(localOrigin: "n1")

@@ -112,7 +112,7 @@ import Testing
         var new = ExecutionTable(localOrigin: "n2")
         let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
         new.apply(remote: entry, id: a, origin: new.originIndex("n1")!, stampMs: 0, seen: 10_000)  // it first saw it a little later
-        new.apply(strikes: StrikeBatch.decode(StrikeBatch.encode(second.struck))!)
+        new.apply(strikes: StrikeBatch.decode(StrikeBatch.encode(second.struck))!, seen: 480_000)
         #expect(new[a]?.strikes == 2)
         // Its first check, 30 s after the old leader's last one: too soon for another strike.
         #expect(sweeper.sweep(&new, now: 510_000, wall: 510_000).marked.isEmpty)
@@ -121,12 +121,28 @@ import Testing
         #expect(outcome.marked.first?.strikeTimesMs == [360_000, 480_000, 630_000])
     }
 
+    /// The leader's wall clock is stepped back 5 minutes after the first strike (NTP, an
+    /// operator): strikes stay an interval apart on the judge clock, so the mark comes on time.
+    @Test func aWallClockSteppedBackDoesNotDelayTheMark() {
+        var t = ExecutionTable()
+        beat(&t, a, at: 0)
+        #expect(sweeper.sweep(&t, now: 360_000, wall: 360_000).struck.count == 1)
+        #expect(sweeper.sweep(&t, now: 480_000, wall: 180_000).struck.count == 1)
+        let outcome = sweeper.sweep(&t, now: 600_000, wall: 300_000)
+        #expect(outcome.marked.map(\.executionID) == [a])
+        // And stepped forward: no strike comes early either.
+        var u = ExecutionTable()
+        beat(&u, a, at: 0)
+        _ = sweeper.sweep(&u, now: 360_000, wall: 360_000)
+        #expect(sweeper.sweep(&u, now: 400_000, wall: 700_000).struck.isEmpty)
+    }
+
     @Test func strikesForAnOlderHeartbeatAreIgnored() {
         var t = ExecutionTable()
         beat(&t, a, at: 1_000)
-        t.apply(strikes: [StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 500, strikeTimesMs: [1, 2])])
+        t.apply(strikes: [StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 500, strikeTimesMs: [1, 2])], seen: 2_000)
         #expect(t[a]?.strikes == 0)
-        t.apply(strikes: [StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 1_000, strikeTimesMs: [1, 2])])
+        t.apply(strikes: [StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 1_000, strikeTimesMs: [1, 2])], seen: 2_000)
         #expect(t[a]?.strikes == 2)
     }
 

@@ -82,7 +82,7 @@ class HostBed:
         self.created = []
         self.procs = {}
         self.blocks = set()
-        self.keep = False
+        self.keep = bool(os.environ.get("HOSTBED_KEEP"))
         self.t0 = time.time()
         self.tmp = tempfile.mkdtemp(prefix=f"vigil-{name}.")
         self.config_path = os.path.join(self.tmp, "cluster.json")

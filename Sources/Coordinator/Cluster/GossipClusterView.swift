@@ -20,6 +20,10 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
         GossipReplicaBridge.alive(gossip.members(), me: me, configured: configured)
     }
 
+    public func confirmedNodes() -> Set<String> {
+        Set(gossip.members().filter { $0.status == .alive }.map(\.identity.id)).intersection(configured).union([me])
+    }
+
     /// In sync when no peer origin lags what its peers advertise by more than a few gossip
     /// pushes (``GossipReplicaBridge/synced(lag:slack:)``). (An origin never heard of cannot be
     /// judged; it counts as in sync, and the election's grace period covers it.)

@@ -339,10 +339,10 @@ public final class CoordinatorNode: Sendable {
     }
 
     /// One check of the sweep duty (leadership every call, a sweep once per interval).
-    public func tick(alive: Set<String>, synced: Bool) async {
+    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil) async {
         let now = clocks.now()
         let started = ContinuousClock.now
-        var (actions, status, pending) = state.withLock { state in (state.core.tick(now: now, alive: alive, synced: synced), state.core.status, state.core.sweepPending) }
+        var (actions, status, pending) = state.withLock { state in (state.core.tick(now: now, alive: alive, synced: synced, confirmed: confirmed), state.core.status, state.core.sweepPending) }
         metrics.leading.record(status.leader == id ? 1 : 0)
         // A large table is swept in chunks, one lock each, so heartbeats get in between.
         while pending {

@@ -5,6 +5,12 @@ public protocol MembershipSource: Sendable {
     func aliveNodes() -> Set<String>
     /// Whether this node's copy of every alive peer's table is as new as the peer says it is.
     func syncedWithAlivePeers() -> Bool
+    /// Of ``aliveNodes()``, those confirmed alive (not merely suspect), itself included.
+    func confirmedNodes() -> Set<String>
+}
+
+extension MembershipSource {
+    public func confirmedNodes() -> Set<String> { aliveNodes() }
 }
 
 /// Membership when nothing else is known: only this node is alive.

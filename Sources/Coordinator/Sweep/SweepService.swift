@@ -31,7 +31,7 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
 
     /// One check (exposed for tests that drive time by hand).
     func check() async {
-        await node.tick(alive: membership.aliveNodes(), synced: membership.syncedWithAlivePeers())
+        await node.tick(alive: membership.aliveNodes(), synced: membership.syncedWithAlivePeers(), confirmed: membership.confirmedNodes())
     }
 
     /// How often leadership is re-evaluated (at most; never less often than the check interval).

@@ -18,6 +18,11 @@ public struct ExecutionTable: Sendable {
     /// Wall-clock times (ms) of the sweeps that struck each running execution, oldest first;
     /// only executions with strikes have an entry.
     var strikeHistory: [ExecutionID: [Int64]] = [:]
+    /// When this node learned of each execution's latest strike, on its judge clock: the sweep
+    /// spaces strikes by it (never by the wall clock, which may be stepped or skewed between
+    /// leaders). Learned from the store or a heartbeat is never earlier than the strike itself,
+    /// so a new leader never strikes early, and at most one store poll late.
+    public internal(set) var strikeLearned: [ExecutionID: JudgeTime] = [:]
     /// Strike counts a leader recorded for a heartbeat this node has not learned yet (a node that
     /// restarted reads the store before gossip brings the heartbeats); adopted when it arrives.
     var pendingStrikes: [ExecutionID: StrikeEntry] = [:]
@@ -143,6 +148,7 @@ public struct ExecutionTable: Sendable {
         if pending.lastHeartbeatMs == record.lastHeartbeatMs {
             record.strikes = UInt8(clamping: pending.strikes)
             strikeHistory[record.id] = pending.strikeTimesMs
+            strikeLearned[record.id] = record.seen
         }
         if (pending.lastHeartbeatMs ?? .min) <= (record.lastHeartbeatMs ?? .min) { pendingStrikes[record.id] = nil }
     }
@@ -150,7 +156,7 @@ public struct ExecutionTable: Sendable {
     /// Takes strike counts a sweep leader recorded (from the store, here or on a new leader), so
     /// the count continues instead of restarting. An entry only applies while this node knows
     /// the same newest heartbeat the leader judged; a fresher heartbeat has cleared the count.
-    public mutating func apply(strikes: [StrikeEntry]) {
+    public mutating func apply(strikes: [StrikeEntry], seen: JudgeTime) {
         for entry in strikes {
             guard var record = records[entry.executionID], record.status == .running else { continue }
             if (entry.lastHeartbeatMs ?? .min) > (record.lastHeartbeatMs ?? .min) {
@@ -160,6 +166,7 @@ public struct ExecutionTable: Sendable {
             guard record.lastHeartbeatMs == entry.lastHeartbeatMs, Int(record.strikes) < entry.strikes else { continue }
             record.strikes = UInt8(clamping: entry.strikes)
             strikeHistory[entry.executionID] = entry.strikeTimesMs
+            strikeLearned[entry.executionID] = seen
             replace(record)
         }
     }
@@ -168,6 +175,7 @@ public struct ExecutionTable: Sendable {
         if record.strikes != 0 {
             record.strikes = 0
             strikeHistory[record.id] = nil
+            strikeLearned[record.id] = nil
         }
     }
 
@@ -198,6 +206,7 @@ public struct ExecutionTable: Sendable {
         }
         record.status = outcome
         strikeHistory[record.id] = nil
+        strikeLearned[record.id] = nil
         record.terminal = TerminalInfo(
             source: .completion, finishedAtMs: nowMs,
             reason: completion.success ? nil : (completion.errorMessage ?? TerminalInfo.completionFailureReason),
@@ -254,17 +263,19 @@ public struct ExecutionTable: Sendable {
                 record.status = status
                 record.terminal = info
                 strikeHistory[id] = nil
+                strikeLearned[id] = nil
             }
             replace(record)
         }
     }
 
     /// Sets a running execution's strike count and strike times (the sweep's judgement).
-    mutating func setStrikes(of id: ExecutionID, to strikes: UInt8, history: [Int64]) {
+    mutating func setStrikes(of id: ExecutionID, to strikes: UInt8, history: [Int64], at now: JudgeTime) {
         guard var record = records[id] else { return }
         record.strikes = strikes
         records[id] = record
         strikeHistory[id] = history
+        strikeLearned[id] = now
     }
 
     /// Undoes a failure mark the fence voided (a superseded leader wrote it): the execution is
@@ -277,6 +288,7 @@ public struct ExecutionTable: Sendable {
         record.terminal = nil
         record.strikes = 0
         strikeHistory[id] = nil
+        strikeLearned[id] = nil
         replace(record)
         return true
     }

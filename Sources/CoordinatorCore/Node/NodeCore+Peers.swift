@@ -15,7 +15,7 @@ extension NodeCore {
             status.paused = pause.paused
         case .strikeBatch:
             guard !ledger.fences(writer: record.node, term: record.term, at: record.position), let strikes = StrikeBatch.decode(record.payload) else { return [] }
-            table.apply(strikes: strikes)
+            table.apply(strikes: strikes, seen: now.judge)
             noteStrikes(strikes, writer: record.node, term: record.term, now: now, at: record.time)
         case .leadershipTerm:
             guard let claim = TermClaim(node: record.node, payload: record.payload) else { return [] }

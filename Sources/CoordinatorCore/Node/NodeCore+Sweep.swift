@@ -7,13 +7,15 @@ extension NodeCore {
     /// - Parameters:
     ///   - alive: configured nodes this node considers alive, itself included.
     ///   - synced: this node's copy of every alive peer's gossip table is up to date.
-    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool) -> [NodeAction] {
+    ///   - confirmed: of `alive`, those not merely suspect (``SweepDuty/Input/confirmed``).
+    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil) -> [NodeAction] {
         var actions: [NodeAction] = []
-        let input = SweepDuty.Input(
+        var input = SweepDuty.Input(
             now: now.judge, wall: now.wall, alive: alive, highestTermSeen: ledger.highestTerm,
             syncedAt: synced ? storeReadThrough.map { min($0, now.judge) } : nil, paused: pause.paused,
             activeClaim: ledger.active, termDurable: status.termDurable
         )
+        input.confirmed = confirmed
         let wasLeading = duty.election.leader == me
         let previousTerm = duty.election.term
         let result = duty.decide(input)

@@ -242,7 +242,7 @@ extension NodeCore {
         for service in snapshot.services { prober.apply(stored: service.state, term: service.term, timeMs: service.timeMs) }
         if !snapshot.keyring.isEmpty, let restored = KeyringBook(snapshotPayload: snapshot.keyring) { keyring = restored }
         // Strike counts wait for the heartbeat they judged (gossip brings it), as after a replay.
-        table.apply(strikes: snapshot.strikes)
+        table.apply(strikes: snapshot.strikes, seen: now.judge)
         return restore(records, now: now)
     }
 }

@@ -38,6 +38,11 @@ public struct SweepDuty: Sendable {
         public var activeClaim: TermClaim?
         /// This node's own claim of its current term is durable: no decision before it is.
         public var termDurable: Bool
+        /// Of `alive`, the nodes confirmed alive (heard from, not merely suspected of failing);
+        /// `nil`: all of `alive`. A leader sweeps only while confirmed nodes make a majority: a
+        /// leader cut off from every peer still counts them alive while they are only suspect,
+        /// and must not strike executions whose heartbeats reach only the other side.
+        public var confirmed: Set<String>? = nil
 
         public init(now: JudgeTime, wall: WallTime, alive: Set<String>, highestTermSeen: UInt64, syncedAt: JudgeTime?, paused: Bool, activeClaim: TermClaim? = nil, termDurable: Bool = true) {
             self.now = now
@@ -82,9 +87,10 @@ public struct SweepDuty: Sendable {
         if change != .none { lastSweep = nil }
         if let synced = input.syncedAt { election.markCaughtUp(at: synced) }
         let members = input.alive.intersection(election.configured).union([election.me])
+        let confirmed = (input.confirmed ?? input.alive).intersection(election.configured).union([election.me])
         var result = Result(
             change: change, leader: election.leader, term: election.term, quorum: members.count >= election.quorum,
-            sweeping: election.maySweep(now: input.now) && !input.paused && input.termDurable
+            sweeping: election.maySweep(now: input.now) && !input.paused && input.termDurable && confirmed.count >= election.quorum
         )
         guard result.sweeping else { return result }
         if let last = lastSweep, input.now - last < sweeper.rule.checkIntervalMs { return result }

@@ -9,10 +9,12 @@
 ///
 /// Strike counts live in the table, so they survive a change of leader: the leader persists
 /// them (``StrikeBatch``), every node applies them, and a new leader continues the count.
-/// Strikes of one execution are a check interval apart on the wall clock (less a tolerance of a
-/// tenth of an interval, at most 1 s, for the same leader's own scheduling jitter), so a leader
+/// Strikes of one execution are a check interval apart (less a tolerance of a tenth of an
+/// interval, at most 1 s, for the same leader's own scheduling jitter) on the judge clock, from
+/// when this node learned of the previous strike (``ExecutionTable/strikeLearned``), so a leader
 /// change right after a check neither counts the same silence twice nor shortens the count; the
-/// new leader's next strike comes at most one interval late.
+/// new leader's next strike comes at most one interval (plus a store poll) late. Never on the
+/// wall clock: a leader whose clock is stepped back 5 minutes would strike nobody for 5 minutes.
 public struct Sweeper: Sendable {
     public let rule: SweepRule
 
@@ -44,7 +46,7 @@ public struct Sweeper: Sendable {
     ) {
         let minimumSpacingMs = rule.checkIntervalMs - min(rule.checkIntervalMs / 10, 1_000)
         let timeoutMs = rule.heartbeatTimeoutMs
-        let history = table.strikeHistory
+        let learned = table.strikeLearned
         // One pass over the packed records, reading fields in place (no record copies): this
         // is the whole cost of a sweep of a million running executions.
         table.records.values.withUnsafeBufferPointer { records in
@@ -62,7 +64,7 @@ public struct Sweeper: Sendable {
                 survey.processed += 1
                 if records[slot].heartbeatCount == 0 && strikes == 0 {
                     survey.lost.append(id)
-                } else if strikes > 0, let last = history[id]?.last, wall.ms - last < minimumSpacingMs {
+                } else if strikes > 0, let last = learned[id], now - last < minimumSpacingMs {
                     continue  // struck less than an interval ago (by this or the previous leader)
                 } else {
                     survey.stale.append(id)
@@ -110,7 +112,7 @@ public struct Sweeper: Sendable {
             var times = table.strikeHistory[record.id] ?? []
             times.append(wall.ms)
             record.strikes = UInt8(clamping: strikes)
-            table.setStrikes(of: record.id, to: record.strikes, history: times)
+            table.setStrikes(of: record.id, to: record.strikes, history: times, at: now)
             if strikes >= rule.maxStrikes {
                 outcome.marked.append(SweepMark(executionID: record.id, rule: .stale, strikes: strikes, strikeTimesMs: times))
             } else {
