@@ -1,4 +1,5 @@
 import Coordinator
+import Foundation
 import Gossip
 import Testing
 
@@ -53,6 +54,13 @@ import Testing
         #expect(c.http.adminToken == Self.token)
         #expect(c.http.ingestTokens == ["a-0123456789abcdef", "b-0123456789abcdef"])
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.applyEnvironment(["VIGIL_READ_TOKEN": "x"], to: base) }
+    }
+
+    @Test func theComposeClusterFileLoads() throws {
+        let root = ConfigurationTests.repoRoot
+        let c = try ConfigurationLoader.load(path: root.appendingPathComponent("deploy/cluster.compose.json").path)
+        #expect(c.nodes.map(\.id) == ["n1", "n2", "n3"])
+        #expect(c.nodes.allSatisfy { !$0.gossip.isLoopback }, "off loopback: it needs VIGIL_GOSSIP_KEY, which compose.yaml requires")
     }
 
     @Test func gossipOffLoopbackNeedsAKeyOrInsecure() throws {
