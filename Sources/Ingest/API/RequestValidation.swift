@@ -10,8 +10,10 @@ struct RequestValidation: Sendable {
 
     /// Unix seconds accepted as a client `timestamp`: 2000-01-01 up to 2100-01-01.
     static let timestampRange: ClosedRange<Int64> = 946_684_800...4_102_444_800
-    static let maxContainerIDBytes = 256
-    static let maxErrorMessageBytes = 4_096
+    /// Limits in characters (Unicode scalars), as JSON Schema's `maxLength` counts them, so the
+    /// OpenAPI document states them exactly.
+    static let maxContainerIDCharacters = 256
+    static let maxErrorMessageCharacters = 4_096
 
     func heartbeat(_ body: JSONObject) throws(APIError) -> Heartbeat {
         let id = try executionID(body)
@@ -62,8 +64,8 @@ struct RequestValidation: Sendable {
         var errorMessage: String?
         if let raw = body["error_message"], raw != .null {
             guard case .string(let text) = raw else { throw .badRequest("error_message must be a string or null") }
-            guard text.utf8.count <= Self.maxErrorMessageBytes else {
-                throw .badRequest("error_message is longer than \(Self.maxErrorMessageBytes) bytes")
+            guard text.unicodeScalars.count <= Self.maxErrorMessageCharacters else {
+                throw .badRequest("error_message is longer than \(Self.maxErrorMessageCharacters) characters")
             }
             errorMessage = text
         }
@@ -95,14 +97,20 @@ struct RequestValidation: Sendable {
         guard case .string(let text) = raw, !text.isEmpty else {
             throw .badRequest("container_id must be a non-empty string")
         }
-        guard text.utf8.count <= Self.maxContainerIDBytes else {
-            throw .badRequest("container_id is longer than \(Self.maxContainerIDBytes) bytes")
+        guard text.unicodeScalars.count <= Self.maxContainerIDCharacters else {
+            throw .badRequest("container_id is longer than \(Self.maxContainerIDCharacters) characters")
         }
         return text
     }
 
     private func unixSeconds(_ raw: JSONValue, field: String) throws(APIError) -> Int64 {
-        guard case .int(let value) = raw else {
+        let value: Int64
+        switch raw {
+        case .int(let int):
+            value = int
+        case .double(let double) where double.rounded() == double && abs(double) < 9.2e18:
+            value = Int64(double)  // `1640995200.0` is the same integer in JSON's number form
+        default:
             throw .badRequest("\(field) must be an integer (Unix seconds), got \(raw.kindName)")
         }
         guard Self.timestampRange.contains(value) else {

@@ -129,7 +129,7 @@ enum DashboardRoutes {
             query.filter = filter
         }
         if let text = params["q"] {
-            guard text.utf8.count <= 200 else { throw APIError.badRequest("q must be at most 200 bytes") }
+            guard text.unicodeScalars.count <= 200 else { throw APIError.badRequest("q must be at most 200 characters") }
             query.search = String(text).trimmingCharacters(in: .whitespaces)
         }
         if let text = params["after"], !text.isEmpty {
