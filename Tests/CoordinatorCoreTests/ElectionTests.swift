@@ -49,3 +49,27 @@ import Testing
         #expect(n1b.maySweep(now: 1))  // store read and peers synced since: no need to wait
     }
 }
+
+@Suite struct ElectionHoldoffTests {
+    /// A leader superseded by a claim from a node that saw it dead holds off while that claim
+    /// stands (no taking turns), but not a moment longer: when the holder yields back (it saw
+    /// the lower id alive again and released), the lower id leads at once, so a healed partition
+    /// is never left without a leader for the rest of the hold-off.
+    @Test func aSupersededLeaderHoldsOffOnlyWhileTheSupersedingClaimStands() {
+        var n1 = Election(me: "n1", configured: ["n1", "n2", "n3"], graceMs: 1_000, holdoffMs: 10_000)
+        let all: Set<String> = ["n1", "n2", "n3"]
+        #expect(n1.update(alive: all, highestTermSeen: 0, now: JudgeTime(ms: 0)) == .becameLeader(term: 1))
+        let n2Claim = TermClaim(term: 2, node: "n2", cut: nil)
+        #expect(n1.update(alive: all, highestTermSeen: 2, activeClaim: n2Claim, now: JudgeTime(ms: 1_000)) == .stoppedLeading)
+        // While n2's claim stands, n1 defers (n2 is alive) and, n2 gone, still holds off.
+        #expect(n1.update(alive: ["n1", "n3"], highestTermSeen: 2, activeClaim: n2Claim, now: JudgeTime(ms: 2_000)) == .none)
+        #expect(n1.leader == nil)
+        // n2 released its claim: n1 leads now, 9 s before the hold-off would have ended.
+        let ownOld = TermClaim(term: 1, node: "n1", cut: nil)
+        #expect(n1.update(alive: all, highestTermSeen: 2, activeClaim: ownOld, now: JudgeTime(ms: 2_500)) == .becameLeader(term: 3))
+        var n1b = Election(me: "n1", configured: ["n1", "n2", "n3"], graceMs: 1_000, holdoffMs: 10_000)
+        _ = n1b.update(alive: all, highestTermSeen: 0, now: JudgeTime(ms: 0))
+        _ = n1b.update(alive: all, highestTermSeen: 2, activeClaim: n2Claim, now: JudgeTime(ms: 1_000))
+        #expect(n1b.update(alive: all, highestTermSeen: 2, activeClaim: nil, now: JudgeTime(ms: 2_500)) == .becameLeader(term: 3))
+    }
+}

@@ -41,6 +41,7 @@ TIMEOUT_S, INTERVAL_S, STRIKES = 2.0, 0.5, 3
 WINDOW_S = TIMEOUT_S + (STRIKES + 1) * INTERVAL_S
 TAKEOVER_S = 3.0  # a new leader: suspicion of the old one, election, reading the store
 FLAP_S = float(os.environ.get("CHAOS_FLAP_S", "30"))
+RNG = random.Random(1)  # reseeded per run: when the disruption starts, how long it holds
 CONFIG = {
     "executions": {"heartbeat_timeout_s": TIMEOUT_S, "check_interval_s": INTERVAL_S, "max_strikes": STRIKES, "retention_s": 3600},
     "probes": {"enabled": False},
@@ -159,9 +160,10 @@ def run_scenario(bed, name, disrupt, heal, hold_s, no_quorum=False, leader_cut=F
 
         observer = threading.Thread(target=observe, daemon=True)
         observer.start()
+        time.sleep(RNG.uniform(0, 0.6))
         disrupted_at = time.time()
         disrupt(leader)
-        time.sleep(hold_s)
+        time.sleep(hold_s + (RNG.uniform(0, 1.0) if hold_s else 0))
         heal(leader)
         healed_at = time.time()
         view_s, new_leader = one_view(bed, healed_at)
@@ -418,6 +420,7 @@ def main():
     try:
         for seed in range(1, seeds + 1):
             for name in names:
+                RNG.seed(seed * 1000 + len(name))
                 t = time.time()
                 if name == "load-balancer":
                     figures = load_balancer(seed)

@@ -49,8 +49,9 @@ public struct Election: Sendable {
     /// Re-evaluates leadership.
     ///
     /// The fence (see ``TermClaim``): a leader stops at once when it sees a claim that outranks
-    /// its own, and then claims no new term for `holdoffMs`, so two nodes whose membership views
-    /// disagree (each sees the other dead, both see a majority) do not take turns forever. A
+    /// its own, and then claims no new term for `holdoffMs` while that claim stands, so two nodes
+    /// whose membership views disagree (each sees the other dead, both see a majority) do not
+    /// take turns forever. A
     /// node defers to the holder of the newest unreleased claim while it sees that holder alive,
     /// even if its own id is lower: the holder yields (and releases its claim) once it sees a
     /// lower id alive, and only then does the lower id claim a new term.
@@ -70,7 +71,11 @@ public struct Election: Sendable {
         term = max(term, highestTermSeen)
         var newLeader = quorate ? members.min() : nil
         if quorate, let claim = activeClaim, claim.node != me, members.contains(claim.node) { newLeader = claim.node }
-        if newLeader == me, superseded || (holdoffUntil.map { now < $0 } ?? false) { newLeader = nil }
+        // The hold-off only stands while the claim that superseded us does: once its holder has
+        // released it (it yielded to us, a lower id), waiting out the rest would leave the
+        // cluster without a leader for nothing.
+        let heldOff = (holdoffUntil.map { now < $0 } ?? false) && (activeClaim.map { $0.node != me } ?? false)
+        if newLeader == me, superseded || heldOff { newLeader = nil }
         leader = newLeader
         if newLeader == me, !wasLeading {
             term += 1
