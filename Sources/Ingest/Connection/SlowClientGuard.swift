@@ -25,9 +25,13 @@ final class SlowClientGuard {
     let limits: Limits
     let closed: @Sendable (String) -> Void
     private var phase = Phase.idle
+    /// When the current phase began.
+    private var since = NIODeadline.now()
     /// Requests whose head came and whose response has not ended.
     private var unanswered = 0
-    private var timer: Scheduled<Void>?
+    /// One repeating check per connection: a phase change only notes the time (no timer is
+    /// scheduled or cancelled per request; the heartbeat path stays cheap).
+    private var check: RepeatedTask?
 
     init(limits: Limits, closed: @escaping @Sendable (String) -> Void) {
         self.limits = limits
@@ -37,48 +41,63 @@ final class SlowClientGuard {
     var rawWatcher: RawWatcher { RawWatcher(guard: self) }
     var phaseWatcher: PhaseWatcher { PhaseWatcher(guard: self) }
 
-    fileprivate func enter(_ next: Phase, context: ChannelHandlerContext) {
-        phase = next
-        timer?.cancel()
-        timer = nil
+    /// How often the deadlines are checked: a quarter of the shortest, at most a second.
+    var checkEvery: TimeAmount {
+        min(.seconds(1), TimeAmount.nanoseconds(min(limits.header.nanoseconds, limits.body.nanoseconds, limits.idle.nanoseconds) / 4))
+    }
+
+    fileprivate func start(context: ChannelHandlerContext) {
+        enter(.idle)
+        let channel = context.channel
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleRepeatedTask(initialDelay: checkEvery, delay: checkEvery) { task in
+            let guardian = bound.value
+            guard let phase = guardian.overdue() else { return }
+            task.cancel()
+            guardian.closed(phase.rawValue)
+            channel.close(promise: nil)
+        }
+    }
+
+    /// The phase whose deadline has passed, if any.
+    private func overdue() -> Phase? {
         let limit: TimeAmount? =
-            switch next {
+            switch phase {
             case .idle: limits.idle
             case .head: limits.header
             case .body: limits.body
             case .answering: nil
             }
-        guard let limit else { return }
-        let channel = context.channel
-        let loop = context.eventLoop.assumeIsolated()
-        timer = loop.scheduleTask(in: limit) { [self] in
-            guard phase == next else { return }
-            closed(next.rawValue)
-            channel.close(promise: nil)
-        }
+        guard let limit, NIODeadline.now() - since > limit else { return nil }
+        return phase
     }
 
-    fileprivate func bytesArrived(context: ChannelHandlerContext) {
-        if phase == .idle { enter(.head, context: context) }
+    fileprivate func enter(_ next: Phase) {
+        phase = next
+        since = NIODeadline.now()
     }
 
-    fileprivate func headArrived(context: ChannelHandlerContext) {
+    fileprivate func bytesArrived() {
+        if phase == .idle { enter(.head) }
+    }
+
+    fileprivate func headArrived() {
         unanswered += 1
-        enter(.body, context: context)
+        enter(.body)
     }
 
-    fileprivate func requestEnded(context: ChannelHandlerContext) {
-        enter(.answering, context: context)
+    fileprivate func requestEnded() {
+        enter(.answering)
     }
 
-    fileprivate func responseEnded(context: ChannelHandlerContext) {
+    fileprivate func responseEnded() {
         unanswered = max(0, unanswered - 1)
-        if unanswered == 0, phase == .answering { enter(.idle, context: context) }
+        if unanswered == 0, phase == .answering { enter(.idle) }
     }
 
     fileprivate func stop() {
-        timer?.cancel()
-        timer = nil
+        check?.cancel()
+        check = nil
     }
 
     /// Sees raw bytes arrive.
@@ -89,11 +108,15 @@ final class SlowClientGuard {
         init(guard: SlowClientGuard) { guardian = `guard` }
 
         func handlerAdded(context: ChannelHandlerContext) {
-            guardian.enter(.idle, context: context)
+            guardian.start(context: context)
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            guardian.stop()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guardian.bytesArrived(context: context)
+            guardian.bytesArrived()
             context.fireChannelRead(data)
         }
 
@@ -115,15 +138,15 @@ final class SlowClientGuard {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head: guardian.headArrived(context: context)
-            case .end: guardian.requestEnded(context: context)
+            case .head: guardian.headArrived()
+            case .end: guardian.requestEnded()
             case .body: break
             }
             context.fireChannelRead(data)
         }
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            if case .end = unwrapOutboundIn(data) { guardian.responseEnded(context: context) }
+            if case .end = unwrapOutboundIn(data) { guardian.responseEnded() }
             context.write(data, promise: promise)
         }
     }
