@@ -7,10 +7,18 @@ import HTTPTypes
 /// base URL (the seed 004 client), as a path prefix: `/k/<token>/api/v1/monitoring/heartbeat`.
 /// Never in a query string: access logs and proxies keep query strings.
 public struct AccessPolicy: Sendable, Equatable {
-    public var tokens: AccessTokens
+    public let tokens: AccessTokens
+    /// The tokens each class accepts, as bytes, computed once (the admin token opens all).
+    private let accepted: [AccessClass: [[UInt8]]]
 
     public init(tokens: AccessTokens = AccessTokens()) {
         self.tokens = tokens
+        let admin = tokens.admin.map { [Array($0.utf8)] } ?? []
+        accepted = [
+            .open: [], .admin: admin,
+            .read: admin + (tokens.read.map { [Array($0.utf8)] } ?? []),
+            .ingest: admin + tokens.ingest.map { Array($0.utf8) },
+        ]
     }
 
     /// The path prefix that carries a token.
@@ -77,14 +85,8 @@ public struct AccessPolicy: Sendable, Equatable {
     public func decide(_ access: AccessClass, token: Substring?) -> Decision {
         guard isProtected(access) else { return .allow }
         guard let token, !token.isEmpty else { return .missing(access) }
-        var accepted: [String] = tokens.admin.map { [$0] } ?? []
-        switch access {
-        case .open, .admin: break
-        case .read: if let read = tokens.read { accepted.append(read) }
-        case .ingest: accepted += tokens.ingest
-        }
         var match = false
-        for candidate in accepted { match = ConstantTime.equal(token.utf8, candidate.utf8) || match }
+        for candidate in accepted[access] ?? [] { match = ConstantTime.equal(token.utf8, candidate) || match }
         return match ? .allow : .wrong(access)
     }
 
@@ -92,7 +94,11 @@ public struct AccessPolicy: Sendable, Equatable {
     public static func bearer(_ header: Substring?) -> Substring? {
         guard let header else { return nil }
         let trimmed = header.drop(while: { $0 == " " })
-        guard trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " else { return nil }
+        // "bearer " in any case, compared byte by byte (no lowercased copy on the hot path).
+        var scheme = trimmed.utf8.makeIterator()
+        for expected in "bearer ".utf8 {
+            guard let byte = scheme.next(), byte | 0x20 == expected | 0x20 else { return nil }
+        }
         let token = trimmed.dropFirst(7).drop(while: { $0 == " " })
         var end = token.endIndex
         while end > token.startIndex, token[token.index(before: end)] == " " { end = token.index(before: end) }

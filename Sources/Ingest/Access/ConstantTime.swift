@@ -2,16 +2,21 @@
 enum ConstantTime {
     /// Whether `a` and `b` are equal. Takes time proportional to the longer input whatever
     /// their contents, so an attacker timing answers learns nothing about a token's bytes (only,
-    /// at most, that lengths differ).
-    static func equal(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-        let left = Array(a)
-        let right = Array(b)
-        let length = max(left.count, right.count)
-        var difference = UInt8(truncatingIfNeeded: left.count ^ right.count) | (left.count == right.count ? 0 : 1)
-        for index in 0..<length {
-            let x = index < left.count ? left[index] : 0
-            let y = index < right.count ? right[index] : 0
+    /// at most, that lengths differ). Walks both without copying them.
+    static func equal(_ a: some Sequence<UInt8>, _ b: [UInt8]) -> Bool {
+        var difference: UInt8 = 0
+        var index = 0
+        for x in a {
+            let y = index < b.count ? b[index] : 0
             difference |= x ^ y
+            index += 1
+        }
+        // A different length differs too; the shorter side was compared against zeros.
+        if index != b.count { difference |= 1 }
+        var extra = index
+        while extra < b.count {
+            difference |= b[extra] ^ 0
+            extra += 1
         }
         return difference == 0
     }
