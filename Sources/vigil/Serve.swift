@@ -161,7 +161,7 @@ struct Serve: AsyncParsableCommand {
             throw await refuse("refusing to start: \(error)")
         }
         // The store's keyring may differ from the configuration's (rotated at run time).
-        KeyringService.apply(coordinator.keyring, to: gossip, logger: logger)
+        let startKeyring = KeyringService.apply(coordinator.keyring, to: gossip, logger: logger) ? coordinator.keyring : nil
         for warning in StartupChecks.warnings(node: try configuration.node(node), http: configuration.http, bind: bind) {
             logger.warning("\(warning)")
         }
@@ -202,7 +202,7 @@ struct Serve: AsyncParsableCommand {
         let services: [(String, any Service)] = [
             ("gossip service", gossip),
             ("gossip event consumer", GossipEventConsumer(gossip: gossip, node: coordinator, logger: logger)),
-            ("keyring service", KeyringService(node: coordinator, gossip: gossip, logger: logger)),
+            ("keyring service", KeyringService(node: coordinator, gossip: gossip, logger: logger, inForce: startKeyring)),
             ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, logger: logger)),
             ("retention service", RetentionService(node: coordinator, logger: logger)),
             ("sweep service", SweepService(node: coordinator, membership: clusterView)),

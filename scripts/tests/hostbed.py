@@ -27,6 +27,8 @@ import time
 import urllib.error
 import urllib.request
 
+from livecluster import Harness
+
 CLONE_NEWNET = 0x40000000
 PREFIX = "vigil-hb"
 
@@ -66,7 +68,7 @@ def ip(*args, check=True):
     return result
 
 
-class HostBed:
+class HostBed(Harness):
     """`n` nodes in namespaces; `config` is merged into the generated cluster file."""
 
     def __init__(self, binary, n=3, name="bed", config=None, subnet="10.214.0", log_level="info"):
@@ -234,21 +236,9 @@ class HostBed:
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def step(self, message):
-        print(f"{self.name}: [{time.time() - self.t0:5.1f} s] {message}", flush=True)
-
     def fail(self, message):
         self.keep = True
         raise BedError(f"{self.name}: FAIL: {message}")
-
-    def wait_for(self, what, seconds, check, every=0.1):
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(every)
-        self.fail(f"{what} (waited {seconds} s)")
 
     def close(self):
         for p in self.procs.values():

@@ -46,7 +46,24 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-class Cluster:
+class Harness:
+    """What every real-process harness shares: timed steps and bounded waits. A subclass has
+    `name`, `t0` and `fail(message)` (which raises)."""
+
+    def step(self, message):
+        print(f"{self.name}: [{time.time() - self.t0:5.1f} s] {message}", flush=True)
+
+    def wait_for(self, what, seconds, check, every=0.05):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(every)
+        self.fail(f"{what} (waited {seconds} s)")
+
+
+class Cluster(Harness):
     """Three nodes of one configuration; `config` is merged into the generated cluster file."""
 
     def __init__(self, name, binary, config=None, token=None, ids=None):
@@ -84,18 +101,6 @@ class Cluster:
     def fail(self, message):
         self.keep = True
         raise Failure(f"{self.name}: FAIL: {message}")
-
-    def step(self, message):
-        print(f"{self.name}: [{time.time() - self.t0:5.1f} s] {message}", flush=True)
-
-    def wait_for(self, what, seconds, check, every=0.05):
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(every)
-        self.fail(f"{what} (waited {seconds} s)")
 
     def start(self, node, env=None):
         log = open(self.path(f"{node}.log"), "a")

@@ -11,16 +11,19 @@ public struct KeyringService<C: Clock>: Service where C.Duration == Duration {
     let gossip: GossipService<C>
     let logger: Logger
     let interval: Duration
+    /// The keyring already in force when the service starts (`serve` applies it before gossip runs).
+    let initial: KeyringBook?
 
-    public init(node: CoordinatorNode, gossip: GossipService<C>, logger: Logger, interval: Duration = .milliseconds(100)) {
+    public init(node: CoordinatorNode, gossip: GossipService<C>, logger: Logger, interval: Duration = .milliseconds(100), inForce initial: KeyringBook? = nil) {
         self.node = node
         self.gossip = gossip
         self.logger = logger
         self.interval = interval
+        self.initial = initial
     }
 
     public func run() async throws {
-        var inForce: KeyringBook?
+        var inForce = initial
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let book = node.keyring
             if book != inForce {

@@ -26,7 +26,8 @@ public final class AccessControl: Sendable {
     }
 
     /// Counts a refusal and logs it, at most once per client address per minute. The token is
-    /// never logged: only the path (without a token prefix), the class and why.
+    /// never logged: only the path (without a token prefix, cut at 200 characters: it is the
+    /// client's), the class and why.
     func noteRefusal(_ decision: AccessPolicy.Decision, method: String, path: Substring, client: String, nowMs: Int64) {
         let (access, why): (AccessClass, String)
         switch decision {
@@ -40,7 +41,7 @@ public final class AccessControl: Sendable {
         logger.warning(
             "Refused an unauthorized request",
             metadata: [
-                "client": "\(client)", "http.method": "\(method)", "http.path": "\(path)", "access.class": "\(access)",
+                "client": "\(client)", "http.method": "\(method.prefix(16))", "http.path": "\(path.prefix(200))", "access.class": "\(access)",
                 "access.reason": "\(why)", "access.refused_since_last_line": "\(suppressed)",
             ]
         )
