@@ -92,6 +92,7 @@ let package = Package(
                 "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -182,6 +183,7 @@ let package = Package(
         .executableTarget(
             name: "vigil-bench",
             dependencies: [
+                "VigilTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 "Outbound",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -240,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "Coordinator", "CoordinatorCore", "CoordinatorSimulation", "Gossip", "Store", "VigilCodec", "VigilJSON",
+                "Coordinator", "CoordinatorCore", "CoordinatorSimulation", "Gossip", "Store", "VigilCodec", "VigilJSON", "VigilTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

@@ -48,7 +48,7 @@ extension ClusterSimulation {
                 report.detectionLatenciesMs.append(latency)
                 if leaderChanges.contains(where: { $0 > last && $0 < markedAt }) { report.failoverLatenciesMs.append(latency) }
             }
-            let statuses = Set(nodes.filter(\.up).map { $0.core.table[execution.id]?.status })
+            let statuses = Set(nodes.filter(\.up).map { $0.interpreter.core.table[execution.id]?.status })
             if statuses.count > 1 { report.disagreements.append(execution.id) }
             if settings.notifications != nil { judgeNotifications(execution, marked: !marks.isEmpty) }
         }

@@ -39,6 +39,17 @@ public struct ClusterSimulation {
         /// During the window, node `node` reads nothing of the store (a stalled follower, a slow
         /// network filesystem): it learns no peer's claim, so a superseded leader goes on.
         public var storeStall: (window: Range<Int64>, node: Int)?
+        /// How long one append of a node's store takes to become durable.
+        public var storeLatencyMs: ClosedRange<Int64> = 1...8
+        /// Appends node `node` starts during the window hang until it ends (a frozen network
+        /// filesystem), then complete.
+        public var writeStall: (window: Range<Int64>, node: Int)?
+        /// During the window, this share of node `node`'s appends fail (EIO, a full disk):
+        /// nothing of theirs is durable, requests get a 503, the core retries what it must.
+        public var writeFailure: (window: Range<Int64>, node: Int, share: Double)?
+        /// Share of heartbeats a container sends twice to the same node a few ms apart (a client
+        /// retry after a timeout): a first heartbeat then waits behind the registration in flight.
+        public var retryShare = 0.0
         public var gossipDelayMs: ClosedRange<Int64> = 1...20
         /// The gossip protocol's own settings (SWIM timings, rounds).
         public var gossip = GossipSettings()
@@ -118,6 +129,15 @@ public struct ClusterSimulation {
         public var attempts = 0
         /// Senders killed mid-send.
         public var sendersKilled = 0
+        /// Requests that waited behind a write in flight on their execution (the wait path).
+        public var parkedRequests = 0
+        /// Requests answered "store unavailable" (503).
+        public var refusedRequests = 0
+        /// Appends that failed (injected) and appends that hung in a stall.
+        public var failedAppends = 0
+        public var stalledAppends = 0
+        /// Executions a container gave up registering (every first heartbeat refused).
+        public var neverRegistered = 0
     }
 
     enum Event {
@@ -133,6 +153,10 @@ public struct ClusterSimulation {
         case deliveryArrives(node: Int, incarnation: Int, attempt: NotificationAttempt)
         /// The receiver's answer reaches the sender.
         case deliveryAnswered(node: Int, incarnation: Int, attempt: NotificationAttempt, result: DeliveryResult)
+        /// A node's append is durable (or failed).
+        case appended(node: Int, incarnation: Int, batch: BatchID, writes: [DurableWrite], fails: Bool)
+        /// A container's duplicate of a heartbeat (a retry) reaches its node.
+        case retry(exec: Int, node: Int)
     }
 
     struct Execution {
@@ -142,6 +166,14 @@ public struct ClusterSimulation {
         var completesAtMs: Int64 = .max
         var finished = false
         var lastHeartbeatReceivedMs: Int64?
+        /// The cluster acknowledged one of its heartbeats (so it exists for the cluster).
+        var registered = false
+    }
+
+    /// What a request in flight was, so its answer can be judged.
+    enum Asked {
+        case heartbeat(exec: Int)
+        case completion(exec: Int)
     }
 
     let settings: Settings
@@ -159,6 +191,8 @@ public struct ClusterSimulation {
     var markedAt: [String: Int64] = [:]
     var firstAttemptAt: [String: Int64] = [:]
     var killedSender = false
+    /// Requests not yet answered, by node and id.
+    var asked: [Int: [RequestID: Asked]] = [:]
 
     public init(_ settings: Settings) {
         self.settings = settings
@@ -265,149 +299,15 @@ public struct ClusterSimulation {
         case .deliveryAnswered(let i, let incarnation, let attempt, let result):
             let node = nodes[i]
             guard node.up, node.incarnation == incarnation else { return }
-            let actions = node.core.deliveryFinished(attempt, result: result, now: node.now(now))
-            perform(actions, by: i)
+            let output = node.interpreter.step { $0.deliveryFinished(attempt, result: result, now: node.now(now)) }
+            perform(output, by: i)
+        case .appended(let i, let incarnation, let batch, let writes, let fails):
+            appended(i, incarnation: incarnation, batch: batch, writes: writes, fails: fails)
+        case .retry(let e, let i):
+            guard nodes[i].up, !executions[e].finished else { return }
+            let heartbeat = Heartbeat(executionID: executions[e].id, containerID: "c-\(e)", clientTimestamp: nodes[i].wall(now).ms / 1000)
+            submit(i, .heartbeat(heartbeat), asked: .heartbeat(exec: e))
         }
-    }
-
-    mutating func heartbeat(_ e: Int) {
-        var execution = executions[e]
-        guard !execution.finished, now < execution.diesAtMs, now < execution.completesAtMs else { return }
-        defer {
-            executions[e] = execution
-            queue.push(now + settings.heartbeatEveryMs + Int64.random(in: -1_000...1_000, using: &rng), .heartbeat(exec: e))
-        }
-        if !nodes[execution.home].up {
-            // The container's POST fails; it (or its load balancer) tries another node.
-            let upNodes = nodes.indices.filter { nodes[$0].up }
-            guard let other = upNodes.randomElement(using: &rng) else { return }
-            execution.home = other
-        }
-        let node = nodes[execution.home]
-        let wall = node.wall(now)
-        let heartbeat = Heartbeat(executionID: execution.id, containerID: "c-\(e)", clientTimestamp: wall.ms / 1000)
-        let answer = submit(node.index) { core, now in core.receive(heartbeat, now: now) }
-        if case .heartbeat(.success)? = answer { execution.lastHeartbeatReceivedMs = now }
-    }
-
-    mutating func complete(_ e: Int) {
-        var execution = executions[e]
-        guard !execution.finished else { return }
-        let candidates = nodes.indices.filter { nodes[$0].up }
-        guard !candidates.isEmpty else { return }
-        let target = nodes[execution.home].up ? execution.home : candidates.randomElement(using: &rng)!
-        let completion = Completion(executionID: execution.id, containerID: "c-\(e)", success: true)
-        _ = submit(target) { core, now in core.receive(completion, now: now) }
-        execution.finished = true
-        executions[e] = execution
-    }
-
-    /// A request to node `i`'s core, with its durable write (if any) made at once, as the shell does.
-    mutating func submit(_ i: Int, _ decide: (inout NodeCore, NodeNow) -> NodeStep) -> NodeAnswer? {
-        let node = nodes[i]
-        let nodeNow = node.now(now)
-        switch decide(&node.core, nodeNow) {
-        case .done(let answer, let actions):
-            perform(actions, by: i)
-            return answer
-        case .write(let ticket, let write):
-            let position = store.append(write, by: node.id, at: now)
-            let (answer, actions) = node.core.written(ticket, at: position, now: node.now(now))
-            perform(actions, by: i)
-            return answer
-        case .wait, .needsDurablePath:
-            preconditionFailure("writes are durable at once in the simulation: nothing waits")
-        }
-    }
-
-    mutating func tick(_ i: Int) {
-        let node = nodes[i]
-        var alive = GossipReplicaBridge.alive(node.gossip.membership.sortedMembers, me: node.id, configured: Set(ids))
-        if let blind = settings.blindness, blind.window.contains(now), blind.node == i { alive.remove(ids[blind.blindTo]) }
-        let synced = GossipReplicaBridge.synced(lag: node.gossip.replica.versionLag())
-        var actions = node.core.tick(now: node.now(now), alive: alive, synced: synced)
-        while node.core.sweepPending { actions += node.core.continueSweep(now: node.now(now)) }
-        perform(actions, by: i)
-        let leaders = nodes.filter { $0.up && $0.core.duty.election.leader == $0.id }
-        if leaders.count > 1 { report.dualLeadershipTicks += 1 }
-        check(i)
-    }
-
-    /// StoreFollower's poll: every record of other nodes since the last poll, then "read to the end".
-    mutating func poll(_ i: Int) {
-        let node = nodes[i]
-        let started = node.now(now).judge
-        var actions: [NodeAction] = []
-        while node.storeCursor < store.records.count {
-            let record = store.records[node.storeCursor].record
-            node.storeCursor += 1
-            guard record.node != node.id else { continue }
-            actions += node.core.apply(stored: record, now: node.now(now))
-        }
-        node.core.noteStoreRead(at: started)
-        perform(actions, by: i)
-        check(i)
-    }
-
-    /// Carries out a core's actions the way `CoordinatorNode` does.
-    mutating func perform(_ actions: [NodeAction], by i: Int) {
-        let node = nodes[i]
-        for action in actions {
-            switch action {
-            case .write(let ticket, let write):
-                let position = store.append(write, by: node.id, at: now)
-                if write.kind == .failureMark, let fact = ExecutionFact(kind: .failureMark, payload: write.payload) {
-                    let key = NotificationEvent.key(.executionFailed, execution: fact.executionID)
-                    if markedAt[key] == nil { markedAt[key] = now }
-                }
-                if write.kind == .leadershipTerm {
-                    report.terms += 1
-                    leaderChanges.append(now)
-                    if settings.trace { print("\(now) \(node.id) claims term \(write.term)") }
-                }
-                let (_, more) = node.core.written(ticket, at: position, now: node.now(now))
-                perform(more, by: i)
-            case .publish(let publication):
-                try? _ = node.gossip.set(
-                    key: EntryKey(high: publication.id.high, low: publication.id.low), value: publication.value, stamp: publication.stampMs, now: node.moment(now)
-                )
-                scheduleWake(i)
-            case .forget(let id):
-                _ = node.gossip.delete(key: EntryKey(high: id.high, low: id.low), stamp: 0, now: node.moment(now))
-                scheduleWake(i)
-            case .report(let event):
-                if settings.trace { print("\(now) \(node.id) \(event)") }
-            case .repair:
-                break  // no probed services in the simulation
-            case .deliver(let attempt):
-                report.attempts += 1
-                if firstAttemptAt[attempt.target.key] == nil { firstAttemptAt[attempt.target.key] = now }
-                queue.push(now + Int64.random(in: settings.deliveryDelayMs, using: &rng), .deliveryArrives(node: i, incarnation: node.incarnation, attempt: attempt))
-                if let after = settings.killSenderAfterMs, now >= after, !killedSender, node.up {
-                    killedSender = true
-                    report.sendersKilled += 1
-                    kill(.node(i))
-                }
-            }
-        }
-    }
-
-    /// Carries out a gossip node's actions the way `GossipService` does, over the simulated network.
-    mutating func performGossip(_ actions: [GossipAction], by i: Int) {
-        let node = nodes[i]
-        for action in actions {
-            switch action {
-            case .send(let packet, let address):
-                guard let to = nodes.firstIndex(where: { Self.address($0.index) == address }), to != i, !partitioned(i, to, at: now) else { continue }
-                queue.push(now + delay(), .packet(to: to, incarnation: nodes[to].incarnation, from: i, packet: packet, sentAtMs: now))
-            case .replicaChanged(let change):
-                let (core, _) = GossipReplicaBridge.apply(change, to: &node.core, now: node.now(now))
-                perform(core, by: i)
-            case .memberChanged, .dropped:
-                break
-            }
-        }
-        scheduleWake(i)
     }
 
     mutating func scheduleWake(_ i: Int) {
@@ -431,7 +331,7 @@ public struct ClusterSimulation {
             notifications.seed = settings.seed &+ UInt64(i) &* 7919 &+ node.generation
             core.notifications = notifications
         }
-        node.core = NodeCore(settings: core)
+        node.interpreter = NodeInterpreter(core: NodeCore(settings: core))
         let actions = node.gossip.start(now: node.moment(now))
         performGossip(actions, by: i)
     }
@@ -441,7 +341,7 @@ public struct ClusterSimulation {
         switch target {
         case .node(let i): index = i
         case .leader:
-            guard let leader = nodes.first(where: { $0.up && $0.core.duty.election.leader == $0.id }) else { return }
+            guard let leader = nodes.first(where: { $0.up && $0.interpreter.core.duty.election.leader == $0.id }) else { return }
             index = leader.index
         }
         let node = nodes[index]
@@ -459,63 +359,16 @@ public struct ClusterSimulation {
         nodes[i].incarnation = old.incarnation + 1
         startGossip(i)
         let node = nodes[i]
-        let actions = node.core.restore(store.records.map(\.record), now: node.now(now))
+        let records = store.records.map(\.record)
         node.storeCursor = store.records.count
-        perform(actions, by: i)
+        perform(node.interpreter.step { $0.restore(records, now: node.now(now)) }, by: i)
     }
 
     mutating func check(_ i: Int) {
         guard settings.checkInvariants, report.invariantViolation == nil else { return }
-        if let violation = nodes[i].core.invariantViolation() ?? nodes[i].gossip.invariantViolation() {
+        if let violation = nodes[i].interpreter.invariantViolation() ?? nodes[i].gossip.invariantViolation() {
             report.invariantViolation = "\(nodes[i].id) at \(now) ms: \(violation)"
         }
     }
 }
 
-/// One simulated coordinator: its real cores plus what the simulator tracks about it.
-final class SimulatedNode {
-    let index: Int
-    let id: String
-    let generation: UInt64
-    var incarnation = 0
-    var up = true
-    let upSinceMs: Int64
-    let wallSkewMs: Int64
-    var core: NodeCore!
-    var gossip: GossipNode!
-    var rng: SplitMix64
-    var storeCursor = 0
-    var scheduledWake: Int64?
-
-    init(index: Int, id: String, generation: UInt64, wallSkewMs: Int64, upSinceMs: Int64, rngSeed: UInt64) {
-        self.index = index
-        self.id = id
-        self.generation = generation
-        self.wallSkewMs = wallSkewMs
-        self.upSinceMs = upSinceMs
-        self.rng = SplitMix64(seed: rngSeed)
-    }
-
-    /// Its judge clock: ms since it started.
-    func judge(_ now: Int64) -> JudgeTime { JudgeTime(ms: now - upSinceMs) }
-    /// Its wall clock, skewed.
-    func wall(_ now: Int64) -> WallTime { WallTime(ms: 1_700_000_000_000 + now + wallSkewMs) }
-    func now(_ now: Int64) -> NodeNow { NodeNow(wall: wall(now), judge: judge(now)) }
-    /// Its gossip timeline (nanoseconds since it started).
-    func moment(_ now: Int64) -> Moment { Moment(nanoseconds: (now - upSinceMs) * 1_000_000) }
-}
-
-/// The shared store: every node's records in the order they were appended (each durable at
-/// once), with per-node positions.
-struct SimulatedStore {
-    var records: [(record: StoredRecord, atMs: Int64)] = []
-    var counts: [String: Int] = [:]
-
-    mutating func append(_ write: DurableWrite, by node: String, at now: Int64) -> LogPosition {
-        let offset = counts[node, default: 0]
-        counts[node] = offset + 1
-        let position = LogPosition(segment: 1, offset: offset)
-        records.append((StoredRecord(node: node, position: position, kind: write.kind, term: write.term, time: write.time, payload: write.payload), now))
-        return position
-    }
-}

@@ -76,9 +76,21 @@ public final class FileStore: Sendable {
     /// everything before the snapshot can be deleted once every node's snapshot has passed it.
     @discardableResult
     public func writeSnapshot(state: [UInt8], cursor: StoreCursor, term: UInt64 = 0, timeMs: Int64) async throws -> StoreAppendResult {
-        let result = try await committer.append([StoreEntry(.snapshot, term: term, timeMs: timeMs, payload: cursor.encoded + state)], rotateAfter: true)[0]
-        try SnapshotIndex.write(result.position, directory: root + "/" + node)
+        let result = try await appendSnapshot(state: state, cursor: cursor, term: term, timeMs: timeMs)
+        try makeCurrent(snapshot: result)
         return result
+    }
+
+    /// The first half of ``writeSnapshot(state:cursor:term:timeMs:)``: appends the snapshot
+    /// record (durable, on the store's writer thread) and closes the segment after it.
+    public func appendSnapshot(state: [UInt8], cursor: StoreCursor, term: UInt64 = 0, timeMs: Int64) async throws -> StoreAppendResult {
+        try await committer.append([StoreEntry(.snapshot, term: term, timeMs: timeMs, payload: cursor.encoded + state)], rotateAfter: true)[0]
+    }
+
+    /// The second half: points the node's snapshot index at `snapshot` (a small file written,
+    /// fsynced and renamed into place; this blocks, so call it where blocking is allowed).
+    public func makeCurrent(snapshot: StoreAppendResult) throws(StoreError) {
+        try SnapshotIndex.write(snapshot.position, directory: root + "/" + node)
     }
 
     /// The newest snapshot of `node` (default: this node): its state and the cursor it covers.

@@ -1,3 +1,4 @@
+import VigilTestSupport
 import Coordinator
 import CoordinatorCore
 import Foundation
@@ -18,6 +19,7 @@ enum DashboardBenchmark {
         var logger = Logger(label: "vigil-bench")
         logger.logLevel = .warning
         let node = try CoordinatorNode(id: "n1", configuration: config, logger: logger)
+        try await whileRunning(node.driver.run) {
         let now = WallClock.unixMs()
         for i in 0..<count {
             let heartbeat = Heartbeat(
@@ -47,5 +49,6 @@ enum DashboardBenchmark {
             print("dashboard: executions \(count) \(name): median \(String(format: "%.1f", times[4])) ms, max \(String(format: "%.1f", times[8])) ms, \(bytes) bytes")
         }
         server.cancel()
+        }
     }
 }

@@ -1,3 +1,4 @@
+import VigilTestSupport
 import Coordinator
 import CoordinatorCore
 import Foundation
@@ -32,6 +33,7 @@ enum NotifyBenchmark {
         var logger = Logger(label: "vigil-bench")
         logger.logLevel = .warning
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store, notifier: sender, logger: logger)
+        try await whileRunning(node.driver.run) {
         // Lead first (term durable, store read), so deliveries start as completions land.
         await node.tick(alive: ["n1"], synced: true)
         await node.apply(stored: [], readStartedAt: node.now().judge)
@@ -96,6 +98,7 @@ enum NotifyBenchmark {
         }
         await sender.shutdown()
         try await receiver.stop()
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import VigilTestSupport
 import Coordinator
 import CoordinatorCore
 import Foundation
@@ -23,6 +24,7 @@ enum ProbeBenchmark {
         var logger = Logger(label: "vigil-bench")
         logger.logLevel = .warning
         let node = try CoordinatorNode(id: "n1", configuration: config, serviceProber: prober, logger: logger, metricsFactory: metrics)
+        try await whileRunning(node.driver.run) {
         await node.tick(alive: ["n1"], synced: true)
         await node.apply(stored: [], readStartedAt: node.now().judge)
         await node.tick(alive: ["n1"], synced: true)
@@ -40,5 +42,6 @@ enum ProbeBenchmark {
         print("probes: start lateness ms p50 \(pct(0.5)) p99 \(pct(0.99)) max \(late.last ?? 0); later than 10% of the interval: \(overTenPercent) of \(late.count)")
         await prober.shutdown()
         try await receiver.stop()
+        }
     }
 }

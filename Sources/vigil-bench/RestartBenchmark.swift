@@ -1,3 +1,4 @@
+import VigilTestSupport
 import Coordinator
 import CoordinatorCore
 import Foundation
@@ -45,6 +46,7 @@ enum RestartBenchmark {
         if !batch.isEmpty { _ = try await store.append(batch) }
         // The live executions, through the node.
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
+        try await whileRunning(node.driver.run) {
         for i in 0..<live {
             _ = try await node.receive(Heartbeat(executionID: ExecutionID(high: 2, low: UInt64(i)), containerID: "crawler-\(i)", clientTimestamp: wall / 1000), nowMs: wall)
         }
@@ -62,7 +64,7 @@ enum RestartBenchmark {
             let restored = try reopened.restore()
             guard let snapshot = restored.snapshot.flatMap(NodeSnapshot.init(decoding:)) else { fatalError("no snapshot") }
             let again = try CoordinatorNode(id: "n1", configuration: config, store: reopened)
-            await again.restore(restored.records.map(StoredRecord.init), from: snapshot)
+            again.restore(restored.records.map(StoredRecord.init), from: snapshot)
             times.append(seconds(ContinuousClock.now - started))
             guard again.executions.counts.running == live else { fatalError("restored \(again.executions.counts) instead of \(live) running") }
             reopened.close()
@@ -73,6 +75,7 @@ enum RestartBenchmark {
         let replayStarted = ContinuousClock.now
         let replay = try StoreReader(root: directory).replay()
         print(String(format: "restart: for comparison, reading all %d records without the snapshot: %.3f s", replay.records.count, seconds(ContinuousClock.now - replayStarted)))
+        }
     }
 
     static func retention(directory: String, executions: Int) async throws {
@@ -80,6 +83,7 @@ enum RestartBenchmark {
         let config = configuration(root: directory, retentionS: 0)
         let store = try FileStore(root: directory, node: "n1")
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
+        try await whileRunning(node.driver.run) {
         let wall = WallClock.unixMs()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<64 {
@@ -103,6 +107,7 @@ enum RestartBenchmark {
         }
         store.close()
         print("retention: executions \(executions) bytes_before \(before) bytes_after \(bytes(directory)) segments \(try StoreReader(root: directory).segments(of: "n1").count)")
+        }
     }
 
     static func bytes(_ directory: String) -> Int {

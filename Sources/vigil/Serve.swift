@@ -56,17 +56,32 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let settings: (VigilConfiguration, HostPort)
+        let configuration: VigilConfiguration
+        let bind: HostPort
+        let timestamps: TimestampFormatter
         do {
-            settings = try resolveConfiguration()
+            (configuration, bind) = try resolveConfiguration()
+            timestamps = try configuration.timestamps()
         } catch {
             FileHandle.standardError.write(Data("vigil: invalid configuration: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let (configuration, bind) = settings
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        let registry = Self.bootstrapObservability(level: level)
+        var logger = Logger(label: "vigil")
+        logger[metadataKey: "node"] = "\(node)"
+        do {
+            try await serve(configuration, timestamps: timestamps, bind: bind, registry: registry, logger: logger)
+        } catch let failure as StartupFailure {
+            FileHandle.standardError.write(Data("vigil: \(failure.line)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
+    /// Logging to stderr at `level`, metrics into a Prometheus registry (served at `/metrics`).
+    static func bootstrapObservability(level: Logger.Level) -> PrometheusCollectorRegistry {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -74,159 +89,118 @@ struct Serve: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var logger = Logger(label: "vigil")
-        logger[metadataKey: "node"] = "\(node)"
+        return registry
+    }
 
-        let store: FileStore
-        do {
-            store = try FileStore(root: configuration.store.path, node: node, segmentBytes: configuration.store.segmentBytes, logger: logger)
-        } catch {
-            FileHandle.standardError.write(Data("vigil: cannot open the store: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+    /// Wires the node from its start-up steps and runs its services until shutdown.
+    private func serve(_ configuration: VigilConfiguration, timestamps: TimestampFormatter, bind: HostPort, registry: PrometheusCollectorRegistry, logger: Logger) async throws {
+        let restored = try StoreStartup.open(path: configuration.store.path, node: node, segmentBytes: configuration.store.segmentBytes, logger: logger)
+        let store = restored.store
         defer { store.close() }
-        let restored: (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor)
-        do {
-            restored = try store.restore()
-        } catch {
-            FileHandle.standardError.write(Data("vigil: cannot read the store: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        for damage in restored.damages { logger.warning("Store damage skipped", metadata: ["store.damage": "\(damage)"]) }
-        let snapshot = restored.snapshot.flatMap(NodeSnapshot.init(decoding:))
-        if restored.snapshot != nil, snapshot == nil {
-            FileHandle.standardError.write(Data("vigil: the store's snapshot of node \(node) cannot be read; move \(configuration.store.path)/\(node)/snapshot.idx aside to replay the full history\n".utf8))
-            throw ExitCode(1)
-        }
-        let generation: UInt64
-        let gossip: GossipService<ContinuousClock>
-        do {
-            generation = try await NodeGeneration.claim(
-                node: node, restored: restored.records, atLeast: snapshot?.generation ?? 0, store: store, wallMs: WallClock.unixMs()
-            )
-            let me = try configuration.node(node)
-            var settings = GossipSettings()
-            settings.interval = .milliseconds(Int64(configuration.gossip.intervalS * 1000))
-            settings.fanout = configuration.gossip.fanout
-            settings.maxDatagramBytes = configuration.gossip.maxDatagramBytes
-            var gossipConfiguration = GossipConfiguration(
-                clusterName: configuration.cluster, identity: NodeIdentity(id: node, generation: generation),
-                bindAddress: me.gossip,
-                seeds: configuration.nodes.filter { $0.id != node }.map(\.gossip),
-                keys: configuration.gossip.keys, settings: settings
-            )
-            // A suspect whose HTTP port refuses connections twice has crashed: convicted at once.
-            if configuration.gossip.crashProbe {
-                gossipConfiguration.crashProbePorts = Dictionary(
-                    configuration.nodes.filter { $0.id != node && $0.http.port != 0 }.map { ($0.id, $0.http) }, uniquingKeysWith: { a, _ in a }
-                )
-            }
-            gossip = try GossipService(configuration: gossipConfiguration, logger: logger)
-        } catch {
-            FileHandle.standardError.write(Data("vigil: cannot start gossip: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        let clusterView = GossipClusterView(gossip: gossip, configuration: configuration)
-        guard let timestamps = TimestampFormatter(timeZoneIdentifier: configuration.timezone) else {
-            FileHandle.standardError.write(Data("vigil: invalid configuration: timezone: unknown time zone \(configuration.timezone)\n".utf8))
-            throw ExitCode(2)
-        }
-        let sender = ChannelSender(
-            settings: configuration.notifications, body: NotificationBody(timestamps: timestamps, sender: node), wallClock: WallClock.unixMs
+        let (gossip, generation) = try await Self.startGossip(node: node, configuration: configuration, restored: restored, logger: logger)
+        let effects = NodeEffects(
+            log: StoreLog(store), replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
+            notifier: ChannelSender(settings: configuration.notifications, body: NotificationBody(timestamps: timestamps, sender: node), wallClock: WallClock.unixMs),
+            prober: HTTPServiceProber(wallClock: WallClock.unixMs)
         )
-        let prober = HTTPServiceProber(wallClock: WallClock.unixMs)
         let coordinator: CoordinatorNode
+        let tls: ServerTLS?
         do {
             coordinator = try CoordinatorNode(
-                id: node, configuration: configuration, store: store, replication: GossipHeartbeatSink(gossip: gossip, logger: logger),
-                cluster: clusterView, notifier: sender, serviceProber: prober, logger: logger
+                id: node, configuration: configuration, timestamps: timestamps, effects: effects, store: store,
+                cluster: GossipClusterView(gossip: gossip, configuration: configuration), logger: logger
             )
+            coordinator.restore(restored.records.map(StoredRecord.init), from: restored.snapshot)
+            logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
+            tls = try Self.preflight(coordinator, bind: bind, logger: logger)
         } catch {
-            await sender.shutdown()
-            await prober.shutdown()
+            // The driver never ran: the outbound clients are shut down here instead.
+            await effects.shutdown()
             throw error
         }
-        await coordinator.restore(restored.records.map(StoredRecord.init), from: snapshot)
-        logger.info("Restored from the store", metadata: ["store.records": "\(restored.records.count)", "store.path": "\(configuration.store.path)"])
-        /// Stops before serving: one line on stderr, the outbound clients shut down, exit 2.
-        func refuse(_ line: String) async -> ExitCode {
-            FileHandle.standardError.write(Data("vigil: \(line)\n".utf8))
-            await sender.shutdown()
-            await prober.shutdown()
-            return ExitCode(2)
-        }
-        do {
-            try StartupChecks.gossip(node: try configuration.node(node), sealed: coordinator.keyring.isSealed, insecure: configuration.gossip.insecure)
-        } catch {
-            throw await refuse("refusing to start: \(error)")
-        }
-        // The store's keyring may differ from the configuration's (rotated at run time).
         let startKeyring = KeyringService.apply(coordinator.keyring, to: gossip, logger: logger) ? coordinator.keyring : nil
-        for warning in StartupChecks.warnings(node: try configuration.node(node), http: configuration.http, bind: bind) {
-            logger.warning("\(warning)")
-        }
-        var tls: ServerTLS?
-        if let files = configuration.http.tls {
-            do {
-                tls = try ServerTLS(files: files)
-            } catch {
-                throw await refuse("invalid configuration: http.tls: \(error)")
-            }
-        }
         let access = AccessControl(policy: AccessPolicy(tokens: AccessTokens(configuration.http)), logger: logger)
         let server = IngestServer(
-            node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() }, access: access,
-            front: HTTPFront(settings: configuration.http, tls: tls)
+            node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() }, access: access, front: HTTPFront(settings: configuration.http, tls: tls)
         )
-        let nodeID = node
-        let scheme = tls == nil ? "http" : "https"
+        let (nodeID, scheme) = (node, tls == nil ? "http" : "https")
         let app = server.application(bind: bind) { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
             // One stable line on stdout that scripts and tests wait for.
             FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on \(scheme)://\(address)\n".utf8))
         }
         let serve = self
-        let reload = HangupReload(logger: logger) { [tls, logger] in
-            do {
-                let (fresh, _) = try serve.resolveConfiguration()
-                access.replace(AccessPolicy(tokens: AccessTokens(fresh.http)))
-                try tls?.reload()
-                logger.notice("Reloaded", metadata: ["http.tls": "\(tls != nil)"])
-            } catch {
-                logger.error("Reload failed; the previous tokens and certificate stay in force", metadata: ["error": "\(error)"])
-            }
-        }
+        let reload = HangupReload(logger: logger) { serve.reloadSecrets(access: access, tls: tls, logger: logger) }
         // Graceful shutdown runs in reverse order: HTTP stops first (no heartbeat is acknowledged
-        // that will not be gossiped), then the sweep, retention and store follower, then gossip
-        // (which says goodbye to its peers); the store closes last, when `run` returns.
+        // that will not be gossiped), then the probes, the sweep, retention and store follower,
+        // then the driver (it finishes its effects in flight and shuts the outbound clients down),
+        // then gossip (which says goodbye to its peers); the store closes last, when this returns.
         let services: [(String, any Service)] = [
             ("gossip service", gossip),
             ("gossip event consumer", GossipEventConsumer(gossip: gossip, node: coordinator, logger: logger)),
             ("keyring service", KeyringService(node: coordinator, gossip: gossip, logger: logger, inForce: startKeyring)),
+            ("node driver", coordinator.driver),
             ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, logger: logger)),
             ("retention service", RetentionService(node: coordinator, logger: logger)),
-            ("sweep service", SweepService(node: coordinator, membership: clusterView)),
+            ("sweep service", SweepService(node: coordinator, membership: GossipClusterView(gossip: gossip, configuration: configuration))),
             ("probe service", ProbeService(node: coordinator)),
             ("reload on SIGHUP", reload),
             ("HTTP server", app),
         ]
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: EssentialService($0.0, $0.1)) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
+                services: services.map { .init(service: EssentialService($0.0, $0.1)) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
             )
         )
         do {
             try await group.run()
-            await sender.shutdown()
-            await prober.shutdown()
         } catch {
-            await sender.shutdown()
-            await prober.shutdown()
             // One line that says why the node stopped, then a non-zero exit.
-            FileHandle.standardError.write(Data("vigil: node \(nodeID) stopped: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw StartupFailure("node \(nodeID) stopped: \(error)", exitCode: 1)
+        }
+    }
+
+    /// Claims this start's generation (durably) and makes the gossip service with it.
+    static func startGossip(node: String, configuration: VigilConfiguration, restored: RestoredStore, logger: Logger) async throws(StartupFailure) -> (GossipService<ContinuousClock>, UInt64) {
+        do {
+            let generation = try await NodeGeneration.claim(
+                node: node, restored: restored.records, atLeast: restored.snapshot?.generation ?? 0, store: restored.store, wallMs: WallClock.unixMs()
+            )
+            let gossip = try GossipService(configuration: try GossipConfiguration(node: node, generation: generation, configuration: configuration), logger: logger)
+            return (gossip, generation)
+        } catch {
+            throw StartupFailure("cannot start gossip: \(error)", exitCode: 1)
+        }
+    }
+
+    /// What must hold before serving: gossip off loopback has a key (the store's keyring counts),
+    /// and the TLS files load. Logs the warnings. Returns the TLS context, if configured.
+    static func preflight(_ node: CoordinatorNode, bind: HostPort, logger: Logger) throws(StartupFailure) -> ServerTLS? {
+        let configuration = node.configuration
+        do {
+            let me = try configuration.node(node.id)
+            try StartupChecks.gossip(node: me, sealed: node.keyring.isSealed, insecure: configuration.gossip.insecure)
+            for warning in StartupChecks.warnings(node: me, http: configuration.http, bind: bind) { logger.warning("\(warning)") }
+        } catch {
+            throw StartupFailure("refusing to start: \(error)", exitCode: 2)
+        }
+        guard let files = configuration.http.tls else { return nil }
+        do {
+            return try ServerTLS(files: files)
+        } catch {
+            throw StartupFailure("invalid configuration: http.tls: \(error)", exitCode: 2)
+        }
+    }
+
+    /// SIGHUP: the tokens and the TLS files are read again; on any error the old ones stay.
+    func reloadSecrets(access: AccessControl, tls: ServerTLS?, logger: Logger) {
+        do {
+            let (fresh, _) = try resolveConfiguration()
+            access.replace(AccessPolicy(tokens: AccessTokens(fresh.http)))
+            try tls?.reload()
+            logger.notice("Reloaded", metadata: ["http.tls": "\(tls != nil)"])
+        } catch {
+            logger.error("Reload failed; the previous tokens and certificate stay in force", metadata: ["error": "\(error)"])
         }
     }
 

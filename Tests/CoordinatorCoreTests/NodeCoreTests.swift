@@ -70,7 +70,7 @@ import VigilCodec
     @Test func aFailedWriteChangesNothingAndReleasesTheExecution() {
         var core = core()
         guard case .write(let ticket, _) = core.receive(heartbeat(), now: at(0)) else { return }
-        #expect(core.writeFailed(ticket, reason: "disk full", now: at(1)).isEmpty)
+        #expect(core.writeFailed(ticket, failure: WriteFailure(.io, detail: "disk full"), now: at(1)).isEmpty)
         #expect(core.table[id] == nil)
         guard case .write = core.receive(heartbeat(), now: at(2)) else { Issue.record("a retry writes again"); return }
         check(core)
@@ -85,7 +85,7 @@ import VigilCodec
         let first = core.tick(now: at(1_000), alive: ["n1"], synced: true)
         guard case .write(let claim, let write)? = first.first(where: { if case .write = $0 { true } else { false } }) else { Issue.record("no claim"); return }
         #expect(write.kind == .leadershipTerm)
-        let failed = core.writeFailed(claim, reason: "store closed", now: at(1_001))
+        let failed = core.writeFailed(claim, failure: WriteFailure(.closed, detail: "store closed"), now: at(1_001))
         #expect(failed == [.report(.termNotDurable(term: 1, reason: "store closed"))])
         #expect(core.status.termDurable == false && core.status.lastError?.contains("leadership term 1") == true)
         // Long past the timeout: still no strike, no mark, and the claim is tried again.
@@ -95,7 +95,7 @@ import VigilCodec
             for case .write(let ticket, let write) in actions {
                 #expect(write.kind == .leadershipTerm)
                 retried = true
-                _ = core.writeFailed(ticket, reason: "store closed", now: at(t))
+                _ = core.writeFailed(ticket, failure: WriteFailure(.closed, detail: "store closed"), now: at(t))
             }
             #expect(!core.status.sweeping)
             check(core)
@@ -166,6 +166,32 @@ import VigilCodec
         _ = core.apply(stored: StoredRecord(node: "n2", position: LogPosition(segment: 1, offset: 1), kind: .leadershipReleased, term: 2, time: 0, payload: payload), now: at(20_000))
         let next = core.tick(now: at(20_000), alive: ["n1", "n2", "n3"], synced: true)
         #expect(next.contains(.report(.becameLeader(term: 3))))
+        check(core)
+    }
+
+    /// Two nodes claimed term 1 at once; the higher id (n2) yielded and released before n1 read
+    /// its claim. That claim still fences every decision of n1's term 1, so n1 leads on under
+    /// term 2 (found by a seeded simulation: before this, n1's marks were all void, for ever).
+    @Test func aLeaderOutrankedByAReleasedClaimOfItsOwnNumberTakesANewTerm() {
+        var core = core("n1", nodes: ["n1", "n2", "n3"])
+        var offset = 0
+        persistAll(core.tick(now: at(0), alive: ["n1", "n2", "n3"], synced: true), in: &core, at: at(0), offset: &offset)
+        #expect(core.status.leader == "n1" && core.status.term == 1)
+        let rival = TermClaim(term: 1, node: "n2", cut: [:])
+        var released: [UInt8] = []
+        Varint.append(1, to: &released)
+        _ = core.apply(stored: StoredRecord(node: "n2", position: LogPosition(segment: 1, offset: 0), kind: .leadershipTerm, term: 1, time: 0, payload: rival.payload), now: at(100))
+        _ = core.apply(stored: StoredRecord(node: "n2", position: LogPosition(segment: 1, offset: 1), kind: .leadershipReleased, term: 1, time: 0, payload: released), now: at(100))
+        let actions = core.tick(now: at(250), alive: ["n1", "n2", "n3"], synced: true)
+        #expect(actions.contains(.report(.becameLeader(term: 2))))
+        #expect(actions.contains { if case .write(_, let write) = $0 { write.kind == .leadershipTerm && write.term == 2 } else { false } })
+        #expect(core.status.leader == "n1" && core.status.term == 2 && !core.status.termDurable && !core.status.sweeping)
+        check(core)
+        // Once the new claim is durable nothing outranks it: no further claim.
+        persistAll(actions, in: &core, at: at(250), offset: &offset)
+        let later = core.tick(now: at(500), alive: ["n1", "n2", "n3"], synced: true)
+        #expect(!later.contains { if case .report(.becameLeader) = $0 { true } else { false } })
+        #expect(core.status.term == 2 && core.status.termDurable)
         check(core)
     }
 

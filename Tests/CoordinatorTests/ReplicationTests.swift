@@ -3,6 +3,7 @@ import Foundation
 import Store
 import Synchronization
 import Testing
+import VigilTestSupport
 
 @testable import Coordinator
 import CoordinatorCore
@@ -75,6 +76,7 @@ import Gossip
         let n2 = try CoordinatorNode(id: "n2", configuration: Self.configuration(), store: s2, replication: l2)
         l1.to.withLock { $0 = n2 }
         l2.to.withLock { $0 = n1 }
+        try await whileRunning(n1.driver.run) { try await whileRunning(n2.driver.run) {
 
         // Registered on n1 (durable first), refreshed on n1 (the fast path), seen on n2.
         let now: Int64 = 1_700_000_000_000
@@ -97,6 +99,7 @@ import Gossip
         // Terminal beats running: a late running entry merged from gossip changes nothing.
         n1.apply(Self.change(HeartbeatEntry(status: .running, registeredAtMs: now, clientTimestamp: nil, containerID: "c1", progress: nil), id: id, origin: "n2", stampMs: now + 9_000))
         #expect(n1.executions.record(id)?.status == .completed)
+        } }
     }
 
     @Test func aRestartedPeersHeartbeatsAreAdopted() async throws {

@@ -4,6 +4,7 @@ import Gossip
 import Logging
 import Store
 import Testing
+import VigilTestSupport
 
 @testable import Coordinator
 
@@ -24,6 +25,7 @@ import Testing
         let config = configuration(retentionS: 0)
         let store = try FileStore(root: root, node: "n1", segmentBytes: 4_096)
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
+        try await whileRunning(node.driver.run) {
         let wall = WallClock.unixMs()
         // 300 executions registered, 200 of them completed: many segments of history.
         for i in 0..<300 {
@@ -44,6 +46,7 @@ import Testing
         #expect(await follower.snapshot(cursor: tail.cursor))
         let segmentsAfter = try store.reader.segments(of: "n1").count
         #expect(segmentsAfter <= 2, "segments before \(segmentsBefore), after \(segmentsAfter)")
+        }
         store.close()
 
         let reopened = try FileStore(root: root, node: "n1", segmentBytes: 4_096)
@@ -53,7 +56,7 @@ import Testing
         #expect(snapshot.generation == 3)
         #expect(restored.records.count < 10)  // only what followed the snapshot
         let again = try CoordinatorNode(id: "n1", configuration: config, store: reopened)
-        await again.restore(restored.records.map(StoredRecord.init), from: snapshot)
+        again.restore(restored.records.map(StoredRecord.init), from: snapshot)
         #expect(again.executions.counts.running == 100)
         #expect(again.executions.counts.total == 100)
         #expect(again.executions.record(ExecutionID(high: 77, low: 250))?.containerID == "container-250")
@@ -65,6 +68,7 @@ import Testing
         let store = try FileStore(root: root, node: "n1", segmentBytes: 4_096)
         defer { store.close() }
         let node = try CoordinatorNode(id: "n1", configuration: configuration(retentionS: 86_400), store: store)
+        try await whileRunning(node.driver.run) {
         let wall = WallClock.unixMs()
         for i in 0..<200 {
             _ = try await node.receive(Heartbeat(executionID: ExecutionID(high: 78, low: UInt64(i)), containerID: "container-\(i)", clientTimestamp: wall / 1000), nowMs: wall)
@@ -75,5 +79,6 @@ import Testing
         let follower = StoreFollower(node: node, store: store, cursor: tail.cursor, generation: 1, logger: Logger(label: "t"))
         #expect(await follower.snapshot(cursor: tail.cursor))
         #expect(try store.reader.segments(of: "n1").count >= before)
+        }
     }
 }

@@ -4,6 +4,7 @@ import MetricsTestKit
 import Store
 import Synchronization
 import Testing
+import VigilTestSupport
 
 @testable import Coordinator
 import CoordinatorCore
@@ -60,6 +61,7 @@ import Gossip
         let clocks = ManualClocks()
         let metrics = TestMetrics()
         let node = try makeNode(nodes: ["n1"], store: store, clocks: clocks, metrics: metrics)
+        try await whileRunning(node.driver.run) {
         let id = ExecutionID(high: 5, low: 5)
         _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
         let service = SweepService(node: node, membership: StandaloneMembership(me: "n1"))
@@ -78,11 +80,13 @@ import Gossip
         store.close()
         let types = try StoreReader(root: root).replay().records.map(\.type)
         #expect(types == [.registration, .leadershipTerm, .strikeBatch, .strikeBatch, .failureMark])
+        }
     }
 
     @Test func pausedSweepingStrikesNobody() async throws {
         let clocks = ManualClocks()
         let node = try makeNode(nodes: ["n1"], store: nil, clocks: clocks)
+        try await whileRunning(node.driver.run) {
         let id = ExecutionID(high: 6, low: 6)
         _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
         try await node.setSweepPaused(true, wallMs: clocks.wallMs.withLock { $0 })
@@ -91,11 +95,13 @@ import Gossip
         #expect(node.executions.record(id)?.status == .running)
         #expect(node.executions.record(id)?.strikes == 0)
         #expect(node.sweepStatus.sweeping == false)
+        }
     }
 
     @Test func minorityNeverSweeps() async throws {
         let clocks = ManualClocks()
         let node = try makeNode(nodes: ["n1", "n2", "n3"], store: nil, clocks: clocks)
+        try await whileRunning(node.driver.run) {
         let id = ExecutionID(high: 7, low: 7)
         _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
         let alone = SweepService(node: node, membership: Fixed(alive: ["n1"]))
@@ -103,6 +109,7 @@ import Gossip
         #expect(node.executions.record(id)?.status == .running)
         #expect(node.sweepStatus.leader == nil)
         #expect(node.sweepStatus.quorum == false)
+        }
     }
 
     /// The store refuses the leadership term (it was closed): the leader strikes and marks
@@ -113,6 +120,7 @@ import Gossip
         let store = try FileStore(root: root, node: "n1")
         let clocks = ManualClocks()
         let node = try makeNode(nodes: ["n1"], store: store, clocks: clocks)
+        try await whileRunning(node.driver.run) {
         let id = ExecutionID(high: 8, low: 8)
         _ = try await node.receive(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: clocks.wallMs.withLock { $0 })
         store.close()  // every later append fails
@@ -126,5 +134,6 @@ import Gossip
         #expect(status.termDurable == false)
         #expect(status.sweeping == false)
         #expect(status.lastError?.contains("leadership term") == true)
+        }
     }
 }

@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import Store
 import Testing
+import VigilTestSupport
 import CoordinatorCore
 import Gossip
 
@@ -26,7 +27,7 @@ import Gossip
         let config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         let store = try FileStore(root: dir.path, node: "n1")
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
-        await node.restore(try store.restore().records.map(StoredRecord.init))
+        node.restore(try store.restore().records.map(StoredRecord.init))
         let app = Application(responder: IngestServer(node: node, logger: Logger(label: "test")).responder())
         return (node, store, app)
     }
@@ -44,10 +45,12 @@ import Gossip
             let third = try await client.post("/api/v1/monitoring/completion", json: completion).0
             #expect([first, second, third] == [.ok, .ok, .ok])
         }
-        if live {
-            try await IngestServer(node: first, logger: Logger(label: "test")).application(bind: HostPort(host: "127.0.0.1", port: 0)).test(.live) { try await body($0) }
-        } else {
-            try await app.test(.router) { try await body($0) }
+        try await whileRunning(first.driver.run) {
+            if live {
+                try await IngestServer(node: first, logger: Logger(label: "test")).application(bind: HostPort(host: "127.0.0.1", port: 0)).test(.live) { try await body($0) }
+            } else {
+                try await app.test(.router) { try await body($0) }
+            }
         }
         store.close()
 
@@ -66,20 +69,20 @@ import Gossip
         let dir = StoreDir()
         let (node, store, app) = try await node(dir)
         store.close()  // every append now fails
-        try await app.test(.router) { client in
+        try await whileRunning(node.driver.run) { try await app.test(.router) { client in
             let (status, body) = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(id: self.id))
             #expect(status == .serviceUnavailable)
             #expect(body["status"] == .string("error"))
             let completion = #"{"execution_id":"\#(self.id)","container_id":"c","success":true}"#
             #expect(try await client.post("/api/v1/monitoring/completion", json: completion).0 == .serviceUnavailable)
-        }
+        } }
         #expect(node.executions.counts.total == 0)
     }
 
     @Test func concurrentConflictingCompletionsRecordExactlyOneOutcome() async throws {
         let dir = StoreDir()
         let (node, store, app) = try await node(dir)
-        try await app.test(.router) { client in
+        try await whileRunning(node.driver.run) { try await app.test(.router) { client in
             _ = try await client.post("/api/v1/monitoring/heartbeat", json: seedHeartbeat(id: self.id))
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for i in 0..<20 {
@@ -94,7 +97,7 @@ import Gossip
             }
             #expect(statuses.allSatisfy { $0 == .ok || $0 == .conflict })
             #expect(statuses.contains(.conflict))
-        }
+        } }
         store.close()
         let records = try StoreReader(root: dir.path).replay().records.filter { $0.type == .completion }
         let outcomes = Set(records.compactMap { ExecutionFact(type: $0.type, payload: $0.payload) }.compactMap { fact -> ExecutionStatus? in

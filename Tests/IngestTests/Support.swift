@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Synchronization
 import Testing
+import VigilTestSupport
 import CoordinatorCore
 import VigilJSON
 import Gossip
@@ -46,11 +47,13 @@ struct TestNode {
     /// Runs `body` with a client for the in-process router, or, with `live`, against the real
     /// server on a loopback socket (where heartbeats take the event-loop fast path).
     func test(live: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        if live {
-            let liveApp = server.application(bind: HostPort(host: "127.0.0.1", port: 0))
-            try await liveApp.test(.live) { client in try await body(client) }
-        } else {
-            try await app.test(.router) { client in try await body(client) }
+        try await whileRunning(node.driver.run) {
+            if live {
+                let liveApp = server.application(bind: HostPort(host: "127.0.0.1", port: 0))
+                try await liveApp.test(.live) { client in try await body(client) }
+            } else {
+                try await app.test(.router) { client in try await body(client) }
+            }
         }
     }
 }

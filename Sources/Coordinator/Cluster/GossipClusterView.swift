@@ -21,7 +21,7 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
     }
 
     public func confirmedNodes() -> Set<String> {
-        Set(gossip.members().filter { $0.status == .alive }.map(\.identity.id)).intersection(configured).union([me])
+        GossipReplicaBridge.confirmed(gossip.members(), me: me, configured: configured)
     }
 
     /// In sync when no peer origin lags what its peers advertise by more than a few gossip

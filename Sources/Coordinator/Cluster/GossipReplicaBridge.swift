@@ -36,4 +36,10 @@ public enum GossipReplicaBridge {
     public static func alive(_ members: [Member], me: String, configured: Set<String>) -> Set<String> {
         Set(members.filter { $0.status.isReachable }.map(\.identity.id)).intersection(configured).union([me])
     }
+
+    /// Of the configured nodes, those a gossip membership shows confirmed alive (not merely
+    /// suspect), this node included: the sweep runs only while they make a majority.
+    public static func confirmed(_ members: [Member], me: String, configured: Set<String>) -> Set<String> {
+        Set(members.filter { $0.status == .alive }.map(\.identity.id)).intersection(configured).union([me])
+    }
 }

@@ -1,5 +1,6 @@
 import CoordinatorCore
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Store
 
@@ -14,6 +15,10 @@ import Store
 /// it has applied (the cursor of its last poll), and deletes this node's segments that every
 /// node's snapshot has passed and that are older than the retention: disk use and restart time
 /// follow the live state, not the history.
+///
+/// Reading files, writing the snapshot index and deleting segments block, so they run on
+/// `blockingPool` (NIO's thread pool), never on the cooperative pool; the snapshot record itself
+/// is appended by the store's own writer thread.
 public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     let node: CoordinatorNode
     let store: FileStore
@@ -23,6 +28,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     let snapshotInterval: Duration
     let logger: Logger
     let clock: C
+    let blockingPool: NIOThreadPool
 
     /// - Parameters:
     ///   - cursor: where the node's restore stopped reading.
@@ -30,7 +36,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     ///   - interval: time between polls (the delay with which other nodes' facts show up here).
     public init(
         node: CoordinatorNode, store: FileStore, cursor: StoreCursor, generation: UInt64, interval: Duration = .milliseconds(200),
-        logger: Logger, clock: C = ContinuousClock()
+        logger: Logger, clock: C = ContinuousClock(), blockingPool: NIOThreadPool = .singleton
     ) {
         self.node = node
         self.store = store
@@ -40,13 +46,13 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
         self.snapshotInterval = .milliseconds(Int64(node.configuration.store.snapshotIntervalS * 1000))
         self.logger = logger
         self.clock = clock
+        self.blockingPool = blockingPool
     }
 
     public func run() async throws {
         var tail = StoreTail(cursor: start)
         var reported = Set<String>()
         var nextSnapshot = clock.now.advanced(by: snapshotInterval)
-        let reader = store.reader
         while !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
@@ -55,7 +61,8 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
             }
             let started = node.now().judge
             do {
-                let polled = try tail.poll(reader)
+                let (polled, advanced) = try await poll(tail)
+                tail = advanced
                 let peers = polled.records.filter { $0.node != node.id }.map(StoredRecord.init)
                 await node.apply(stored: peers, readStartedAt: started)
                 for damage in polled.damages where reported.insert(damage.description).inserted {
@@ -71,6 +78,16 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
             }
         }
     }
+
+    /// Reads every file from `tail` to its end on the blocking pool.
+    private func poll(_ tail: StoreTail) async throws -> (records: (records: [StoreRecord], damages: [StoreDamage]), tail: StoreTail) {
+        let reader = store.reader
+        return try await blockingPool.runIfActive {
+            var tail = tail
+            let polled = try tail.poll(reader)
+            return (polled, tail)
+        }
+    }
 }
 
 extension StoreFollower {
@@ -83,10 +100,14 @@ extension StoreFollower {
             let state = core.snapshot(generation: generation)
         else { return false }
         let wall = node.now().wall
+        let olderThan = wall.ms - Int64(node.configuration.executions.retentionS * 1000)
         do {
-            try await store.writeSnapshot(state: state.encoded, cursor: cursor, timeMs: wall.ms)
-            let retentionMs = Int64(node.configuration.executions.retentionS * 1000)
-            let deleted = try store.deleteCoveredSegments(olderThanUnixMs: wall.ms - retentionMs)
+            let written = try await store.appendSnapshot(state: state.encoded, cursor: cursor, timeMs: wall.ms)
+            let store = self.store
+            let deleted = try await blockingPool.runIfActive {
+                try store.makeCurrent(snapshot: written)
+                return try store.deleteCoveredSegments(olderThanUnixMs: olderThan)
+            }
             logger.info("Store snapshot written", metadata: [
                 "store.executions": "\(state.facts.count)", "store.segments_deleted": "\(deleted.count)",
             ])

@@ -22,7 +22,7 @@ public enum NodeGeneration {
         do {
             _ = try await store.append(.generation, timeMs: wallMs, payload: payload)
         } catch {
-            throw StoreUnavailable(detail: "\(error)")
+            throw StoreUnavailable(WriteFailure(.io, detail: "\(error)"))
         }
         return generation
     }

@@ -34,7 +34,7 @@ extension CoordinatorNode {
             detail: "a test from vigil notify test \(channel)"
         )
         let attempt = NotificationAttempt(target: .init(key: key, channel: channel), event: event, attempt: 1, term: sweepStatus.term)
-        let result = await notifier?.deliver(attempt) ?? .failed("no notification sender is configured on this node")
+        let result = await driver.effects.notifier?.deliver(attempt) ?? .failed("no notification sender is configured on this node")
         return (key, result)
     }
 }

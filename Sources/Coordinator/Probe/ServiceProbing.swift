@@ -7,4 +7,10 @@ public protocol ServiceProbing: Sendable {
     func probe(_ service: ServiceSettings) async -> ProbeResult
     /// Runs the service's repair (command and/or webhook) within its time limit.
     func repair(_ service: ServiceSettings, number: UInt64) async -> (succeeded: Bool, detail: String)
+    /// Releases the prober's clients; called once by the ``NodeDriver`` after its last probe.
+    func shutdown() async
+}
+
+extension ServiceProbing {
+    public func shutdown() async {}
 }

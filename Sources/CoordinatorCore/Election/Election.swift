@@ -91,6 +91,18 @@ public struct Election: Sendable {
         return .none
     }
 
+    /// This leader's term is outranked by a claim it read only once released (two nodes claimed
+    /// the same number at once, and the higher id yielded before this node saw its claim): that
+    /// claim still fences every decision of this term, so the leader takes a new term above
+    /// every one seen, and catches up again before it decides.
+    public mutating func reclaim(highestTermSeen: UInt64, now: JudgeTime) -> UInt64 {
+        precondition(leader == me, "only a leader reclaims")
+        term = max(term, highestTermSeen) + 1
+        leaderSince = now
+        caughtUp = false
+        return term
+    }
+
     /// The node read the store to its end and synced tables with every alive peer at `atMs`;
     /// that counts as catching up only if it happened since this node became leader.
     public mutating func markCaughtUp(at time: JudgeTime) {

@@ -18,16 +18,17 @@ extension NodeCore {
         input.confirmed = confirmed
         let wasLeading = duty.election.leader == me
         let previousTerm = duty.election.term
-        let result = duty.decide(input)
+        var result = duty.decide(input)
         switch result.change {
         case .becameLeader(let term):
-            let claim = TermClaim(term: term, node: me, cut: ledger.readCut)
-            ledger.add(claim)
-            ownClaim = term
-            status.termDurable = false
-            claimRetryAt = nil
-            actions.append(.report(.becameLeader(term: term)))
-            actions += writeClaim(claim, now: now)
+            actions += claim(term, now: now)
+        case .none where result.leader == me && ledger.claims.contains { $0.node != me && $0.outranks(term: result.term, node: me) }:
+            // Outranked by a claim read only once released: it fences this term; lead on under a new one.
+            if ownClaim == previousTerm { releasesToWrite.insert(previousTerm) }
+            result.term = duty.reclaim(highestTermSeen: ledger.highestTerm, now: now.judge)
+            result.sweeping = false
+            result.sweepDue = false
+            actions += claim(result.term, now: now)
         case .stoppedLeading:
             actions.append(.report(.stoppedLeading(superseded: duty.election.superseded, leader: result.leader)))
             status.termDurable = true
@@ -54,6 +55,16 @@ extension NodeCore {
         }
         actions += notificationTick(now: now, alive: alive)
         return actions
+    }
+
+    /// Claims `term` for this node: in the ledger now, durable with the write returned.
+    private mutating func claim(_ term: UInt64, now: NodeNow) -> [NodeAction] {
+        let claim = TermClaim(term: term, node: me, cut: ledger.readCut)
+        ledger.add(claim)
+        ownClaim = term
+        status.termDurable = false
+        claimRetryAt = nil
+        return [.report(.becameLeader(term: term))] + writeClaim(claim, now: now)
     }
 
     /// A sweep is under way: the shell calls ``continueSweep(now:)`` until it is done,

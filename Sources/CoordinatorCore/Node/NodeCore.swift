@@ -257,8 +257,9 @@ public struct NodeCore: Sendable {
 
     /// A write the core asked for failed: nothing it was for is applied. Returns what to report;
     /// the request that asked (if any) gets the store's error from the shell.
-    public mutating func writeFailed(_ ticket: WriteTicket, reason: String, now: NodeNow) -> [NodeAction] {
+    public mutating func writeFailed(_ ticket: WriteTicket, failure: WriteFailure, now: NodeNow) -> [NodeAction] {
         guard let purpose = writes.close(ticket) else { return [] }
+        let reason = failure.detail
         switch purpose {
         case .heartbeat, .completion, .registration, .pause, .keyring:
             return []

@@ -66,7 +66,7 @@ public enum NodeStep: Sendable, Equatable {
     /// Decided; carry out `actions` (replicate the heartbeat) and answer.
     case done(NodeAnswer, actions: [NodeAction])
     /// Make `write` durable, then report it with ``NodeCore/written(_:at:now:)`` (which answers)
-    /// or ``NodeCore/writeFailed(_:reason:now:)``.
+    /// or ``NodeCore/writeFailed(_:failure:now:)``.
     case write(WriteTicket, DurableWrite)
     /// Another durable write for the same execution is in flight: once it is reported, submit
     /// the request again (so concurrent first heartbeats register once, and a heartbeat racing
@@ -79,7 +79,7 @@ public enum NodeStep: Sendable, Equatable {
 
 /// Something the shell carries out for the core.
 public enum NodeAction: Sendable, Equatable {
-    /// Make this durable, then report it (``NodeCore/written(_:at:now:)`` / ``NodeCore/writeFailed(_:reason:now:)``).
+    /// Make this durable, then report it (``NodeCore/written(_:at:now:)`` / ``NodeCore/writeFailed(_:failure:now:)``).
     case write(WriteTicket, DurableWrite)
     /// Write this node's newest heartbeat of an execution into its gossip origin table.
     case publish(GossipPublication)

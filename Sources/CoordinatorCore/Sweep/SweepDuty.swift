@@ -82,6 +82,11 @@ public struct SweepDuty: Sendable {
 
     /// Leadership at `input.now`, and whether a sweep is due now (at most once per check
     /// interval); the caller then sweeps, whole or in chunks (``Sweeper/survey(_:slots:now:wall:skip:into:)``).
+    /// See ``Election/reclaim(highestTermSeen:now:)``.
+    mutating func reclaim(highestTermSeen: UInt64, now: JudgeTime) -> UInt64 {
+        election.reclaim(highestTermSeen: highestTermSeen, now: now)
+    }
+
     public mutating func decide(_ input: Input) -> Result {
         let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, activeClaim: input.activeClaim, now: input.now)
         if change != .none { lastSweep = nil }

@@ -242,62 +242,79 @@ public struct Membership: Sendable {
             return outputs
         }
         switch update.status {
-        case .alive:
-            guard update.incarnation > known.incarnation, known.status != .left else { return [] }
-            var member = known
-            member.incarnation = update.incarnation
-            if known.status != .alive {
-                if known.status == .suspect { suspicionsRefuted += 1 }
-                member.status = .alive
-                member.since = now
-                suspicions[member.identity.id] = nil
-                outputs.append(.changed(MemberChange(member: member, previous: known.status)))
-            }
-            members[member.identity.id] = member
-            broadcasts.enqueue(update)
-        case .suspect:
-            let suspector = update.suspector ?? update.identity.id
-            if (known.status == .alive && update.incarnation >= known.incarnation) || (known.status == .suspect && update.incarnation > known.incarnation) {
-                var member = known
-                member.status = .suspect
-                member.incarnation = update.incarnation
-                member.since = now
-                members[member.identity.id] = member
-                startSuspicion(of: member, by: suspector, now: now)
-                broadcasts.enqueue(update)
-                if !priorityProbes.contains(member.identity.id) { priorityProbes.append(member.identity.id) }
-                outputs.append(.changed(MemberChange(member: member, previous: known.status)))
-            } else if known.status == .suspect, update.incarnation == known.incarnation {
-                if suspicions[known.identity.id]?.suspectors.insert(suspector).inserted == true {
-                    broadcasts.enqueue(update)
-                }
-            }
-        case .dead:
-            let overrides = known.status.isReachable ? update.incarnation >= known.incarnation : (known.status == .dead && update.incarnation > known.incarnation)
-            guard overrides else { return [] }
-            var member = known
-            member.incarnation = update.incarnation
-            if known.status != .dead {
-                member.status = .dead
-                member.since = now
-                outputs.append(.changed(MemberChange(member: member, previous: known.status)))
-            }
-            suspicions[member.identity.id] = nil
-            members[member.identity.id] = member
-            broadcasts.enqueue(update)
-        case .left:
-            guard known.status != .left else { return [] }
-            var member = known
-            member.status = .left
-            member.incarnation = max(known.incarnation, update.incarnation)
-            member.since = now
-            suspicions[member.identity.id] = nil
-            members[member.identity.id] = member
-            broadcasts.enqueue(update)
-            outputs.append(.changed(MemberChange(member: member, previous: known.status)))
+        case .alive: applyAlive(update, known: known, now: now, outputs: &outputs)
+        case .suspect: applySuspect(update, known: known, now: now, outputs: &outputs)
+        case .dead: applyDead(update, known: known, now: now, outputs: &outputs)
+        case .left: applyLeft(update, known: known, now: now, outputs: &outputs)
         }
         return outputs
     }
+
+    /// A refutation or a newer incarnation: alive again (a suspicion ends).
+    private mutating func applyAlive(_ update: MemberUpdate, known: Member, now: Moment, outputs: inout [MembershipOutput]) {
+        guard update.incarnation > known.incarnation, known.status != .left else { return }
+        var member = known
+        member.incarnation = update.incarnation
+        if known.status != .alive {
+            if known.status == .suspect { suspicionsRefuted += 1 }
+            member.status = .alive
+            member.since = now
+            suspicions[member.identity.id] = nil
+            outputs.append(.changed(MemberChange(member: member, previous: known.status)))
+        }
+        members[member.identity.id] = member
+        broadcasts.enqueue(update)
+    }
+
+    /// A suspicion: new at this incarnation, or one more independent suspector (Lifeguard).
+    private mutating func applySuspect(_ update: MemberUpdate, known: Member, now: Moment, outputs: inout [MembershipOutput]) {
+        let suspector = update.suspector ?? update.identity.id
+        if (known.status == .alive && update.incarnation >= known.incarnation) || (known.status == .suspect && update.incarnation > known.incarnation) {
+            var member = known
+            member.status = .suspect
+            member.incarnation = update.incarnation
+            member.since = now
+            members[member.identity.id] = member
+            startSuspicion(of: member, by: suspector, now: now)
+            broadcasts.enqueue(update)
+            if !priorityProbes.contains(member.identity.id) { priorityProbes.append(member.identity.id) }
+            outputs.append(.changed(MemberChange(member: member, previous: known.status)))
+        } else if known.status == .suspect, update.incarnation == known.incarnation {
+            if suspicions[known.identity.id]?.suspectors.insert(suspector).inserted == true {
+                broadcasts.enqueue(update)
+            }
+        }
+    }
+
+    /// A conviction: overrides any reachable state at this incarnation or newer.
+    private mutating func applyDead(_ update: MemberUpdate, known: Member, now: Moment, outputs: inout [MembershipOutput]) {
+        let overrides = known.status.isReachable ? update.incarnation >= known.incarnation : (known.status == .dead && update.incarnation > known.incarnation)
+        guard overrides else { return }
+        var member = known
+        member.incarnation = update.incarnation
+        if known.status != .dead {
+            member.status = .dead
+            member.since = now
+            outputs.append(.changed(MemberChange(member: member, previous: known.status)))
+        }
+        suspicions[member.identity.id] = nil
+        members[member.identity.id] = member
+        broadcasts.enqueue(update)
+    }
+
+    /// A graceful leave: final for this generation.
+    private mutating func applyLeft(_ update: MemberUpdate, known: Member, now: Moment, outputs: inout [MembershipOutput]) {
+        guard known.status != .left else { return }
+        var member = known
+        member.status = .left
+        member.incarnation = max(known.incarnation, update.incarnation)
+        member.since = now
+        suspicions[member.identity.id] = nil
+        members[member.identity.id] = member
+        broadcasts.enqueue(update)
+        outputs.append(.changed(MemberChange(member: member, previous: known.status)))
+    }
+
 
     /// Handles the probe-level part of a datagram from `sender` at `address`.
     public mutating func handle(_ kind: PacketKind, from sender: NodeIdentity, address: HostPort, now: Moment) -> [MembershipOutput] {

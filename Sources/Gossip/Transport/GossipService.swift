@@ -44,7 +44,20 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         var addresses: [HostPort: SocketAddress] = [:]
         /// Suspects whose ports are being looked at (id and incarnation).
         var crashChecks: Set<String> = []
+        /// Host names being resolved on the blocking pool.
+        var resolving: Set<HostPort> = []
     }
+
+    /// Work the service does beside its loops, as child tasks of its own ``run()``.
+    enum Errand: Sendable {
+        /// Look at a new suspect's port (``CrashEvidence``).
+        case crashCheck(Member)
+        /// Resolve a host name once, off the cooperative pool, into the address cache.
+        case resolve(HostPort)
+    }
+
+    let errands: AsyncStream<Errand>
+    let errandQueue: AsyncStream<Errand>.Continuation
 
     /// - Throws: ``GossipConfigurationError`` when a key or setting is unusable.
     public init(
@@ -72,6 +85,7 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         var seed = SystemRandomNumberGenerator()
         self.state = Mutex(State(core: core, rng: SplitMix64(seed: seed.next())))
         (self.events, self.eventContinuation) = AsyncStream.makeStream(of: GossipEvent.self, bufferingPolicy: .bufferingOldest(Self.eventBufferLimit))
+        (self.errands, self.errandQueue) = AsyncStream.makeStream(of: Errand.self, bufferingPolicy: .bufferingOldest(Self.cacheLimit))
     }
 
     // MARK: Application API
@@ -125,30 +139,6 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
         return !actions.isEmpty
     }
 
-    /// Looks at a new suspect's port (``CrashEvidence``): refused twice, `gap` apart, while it is
-    /// still suspect at the same incarnation, convicts it at once.
-    private func checkForCrash(_ member: Member) {
-        let probe = CrashProbe(ports: configuration.crashProbePorts, timeout: .milliseconds(300), gap: .milliseconds(60))
-        guard let address = probe.ports[member.identity.id] else { return }
-        let key = "\(member.identity.id)#\(member.incarnation)"
-        guard state.withLock({ $0.crashChecks.insert(key).inserted }) else { return }
-        Task {
-            defer { _ = state.withLock { $0.crashChecks.remove(key) } }
-            let first = (look: await probe.look(at: address), at: moment())
-            guard case .lookAgain(let at) = CrashEvidence.verdict(first: first, second: nil, gap: probe.gap) else { return }
-            try? await Task.sleep(for: at - moment())
-            guard let now = self.member(member.identity.id), now.status == .suspect, now.incarnation == member.incarnation else { return }
-            let second = (look: await probe.look(at: address), at: moment())
-            guard CrashEvidence.verdict(first: first, second: second, gap: probe.gap) == .convict else { return }
-            if convict(member.identity.id, incarnation: member.incarnation) {
-                metrics.crashConvictions.increment()
-                logger.info("Convicted a crashed peer early: its port refused connections twice", metadata: [
-                    "gossip.peer": "\(member.identity)", "gossip.port": "\(address)",
-                ])
-            }
-        }
-    }
-
     /// The member `id` as this node sees it.
     public func member(_ id: String) -> Member? { state.withLock { $0.core.membership.members[id] } }
 
@@ -190,6 +180,17 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     /// closed and bound again with backoff, and the node's membership and tables carry on, so
     /// it rejoins as soon as the network is back.
     public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runErrands() }
+            await runSockets()
+            errandQueue.finish()
+            group.cancelAll()
+        }
+        eventContinuation.finish()
+    }
+
+    /// Binds the socket and runs it, binding again after failures, until shutdown.
+    private func runSockets() async {
         var failures = 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let startedAt = clock.now
@@ -216,7 +217,6 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
                 break
             }
         }
-        eventContinuation.finish()
     }
 
     /// The socket closed with no error reported.
@@ -391,19 +391,6 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
                 drop(reason, from: from, sender: sender)
             }
         }
-    }
-
-    private func socketAddress(_ address: HostPort) -> SocketAddress? {
-        if let cached = state.withLock({ $0.addresses[address] }) { return cached }
-        let resolved = (try? SocketAddress(ipAddress: address.host, port: Int(address.port)))
-            ?? (try? SocketAddress.makeAddressResolvingHost(address.host, port: Int(address.port)))
-        if let resolved {
-            state.withLock { state in
-                if state.addresses.count >= Self.cacheLimit { state.addresses.removeAll(keepingCapacity: true) }
-                state.addresses[address] = resolved
-            }
-        }
-        return resolved
     }
 
     private func recordGauges() {

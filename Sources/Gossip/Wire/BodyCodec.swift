@@ -80,20 +80,35 @@ enum BodyCodec {
     /// Decodes a body of a packet of `type` from `sender`.
     static func decode(_ bytes: ArraySlice<UInt8>, type: UInt8, sender: NodeIdentity) throws(DropReason) -> Packet {
         var reader = ByteReader(bytes)
-        let kind: PacketKind
+        let kind = try decodeKind(&reader, type: type)
+        let incarnation = try readVarint(&reader)
+        let updates = try decodeUpdates(&reader)
+        let digest = try decodeDigest(&reader)
+        // Smallest delta: origin id (2), generation, base, span, floor, entry count.
+        let deltaCount = try readCount(&reader, minimumItemBytes: 7)
+        var deltas: [OriginDelta] = []
+        deltas.reserveCapacity(deltaCount)
+        for _ in 0..<deltaCount { deltas.append(try decodeDelta(&reader)) }
+        guard reader.isAtEnd else { throw .malformed }
+        return Packet(sender: sender, kind: kind, incarnation: incarnation, updates: updates, digest: digest, deltas: deltas)
+    }
+
+    private static func decodeKind(_ reader: inout ByteReader, type: UInt8) throws(DropReason) -> PacketKind {
         switch type {
-        case 1: kind = .ping(seq: try readSeq(&reader))
-        case 2: kind = .ack(seq: try readSeq(&reader))
+        case 1: return .ping(seq: try readSeq(&reader))
+        case 2: return .ack(seq: try readSeq(&reader))
         case 3:
             let seq = try readSeq(&reader)
             let target = NodeIdentity(id: try readID(&reader), generation: try readVarint(&reader))
-            kind = .pingRequest(seq: seq, target: target, address: try readAddress(&reader))
-        case 4: kind = .nack(seq: try readSeq(&reader))
-        case 5: kind = .gossip
-        case 6: kind = .leave
+            return .pingRequest(seq: seq, target: target, address: try readAddress(&reader))
+        case 4: return .nack(seq: try readSeq(&reader))
+        case 5: return .gossip
+        case 6: return .leave
         default: throw .badType
         }
-        let incarnation = try readVarint(&reader)
+    }
+
+    private static func decodeUpdates(_ reader: inout ByteReader) throws(DropReason) -> [MemberUpdate] {
         // Smallest update: status, id (2), generation, incarnation, host (2), port (2).
         let updateCount = try readCount(&reader, minimumItemBytes: 8)
         var updates: [MemberUpdate] = []
@@ -107,10 +122,13 @@ enum BodyCodec {
             let suspector = flags & 0x04 != 0 ? try readID(&reader) : nil
             updates.append(MemberUpdate(identity: identity, address: address, status: status, incarnation: updateIncarnation, suspector: suspector))
         }
+        return updates
+    }
+
+    private static func decodeDigest(_ reader: inout ByteReader) throws(DropReason) -> [DigestEntry]? {
         guard let hasDigest = reader.readByte() else { throw .truncated }
-        var digest: [DigestEntry]?
         switch hasDigest {
-        case 0: digest = nil
+        case 0: return nil
         case 1:
             let count = try readCount(&reader, minimumItemBytes: 4)
             var entries: [DigestEntry] = []
@@ -119,47 +137,45 @@ enum BodyCodec {
                 let origin = NodeIdentity(id: try readID(&reader), generation: try readVarint(&reader))
                 entries.append(DigestEntry(origin: origin, version: try readVarint(&reader)))
             }
-            digest = entries
+            return entries
         default: throw .malformed
         }
-        let deltaCount = try readCount(&reader, minimumItemBytes: 7)
-        var deltas: [OriginDelta] = []
-        deltas.reserveCapacity(deltaCount)
-        for _ in 0..<deltaCount {
-            let origin = NodeIdentity(id: try readID(&reader), generation: try readVarint(&reader))
-            let base = try readVarint(&reader)
-            let span = try readVarint(&reader)
-            let (upTo, overflow) = base.addingReportingOverflow(span)
-            guard !overflow else { throw .malformed }
-            let floorAndMore = try readVarint(&reader)
-            let floor = floorAndMore >> 1
-            let count = try readCount(&reader, minimumItemBytes: EntryKey.byteCount + 3)
-            var entries: [DeltaEntry] = []
-            entries.reserveCapacity(count)
-            var version = base
-            var stamp: Int64 = 0
-            for _ in 0..<count {
-                guard let keyBytes = reader.readBytes(EntryKey.byteCount), let key = EntryKey(bytes: keyBytes) else { throw .truncated }
-                let step = try readVarint(&reader)
-                let (next, versionOverflow) = version.addingReportingOverflow(step)
-                guard step > 0, !versionOverflow, next <= upTo else { throw .malformed }
-                version = next
-                stamp = stamp &+ Varint.unzigzag(try readVarint(&reader))
-                let lengthAndFlag = try readVarint(&reader)
-                var value: [UInt8]?
-                if lengthAndFlag & 1 == 1 {
-                    let length = lengthAndFlag >> 1
-                    guard length <= UInt64(reader.remaining), let slice = reader.readBytes(Int(length)) else { throw .truncated }
-                    value = Array(slice)
-                } else if lengthAndFlag != 0 {
-                    throw .malformed
-                }
-                entries.append(DeltaEntry(key: key, value: VersionedValue(version: version, stamp: stamp, value: value)))
-            }
-            deltas.append(OriginDelta(origin: origin, base: base, upTo: upTo, floor: floor, more: floorAndMore & 1 == 1, entries: entries))
+    }
+
+    private static func decodeDelta(_ reader: inout ByteReader) throws(DropReason) -> OriginDelta {
+        let origin = NodeIdentity(id: try readID(&reader), generation: try readVarint(&reader))
+        let base = try readVarint(&reader)
+        let span = try readVarint(&reader)
+        let (upTo, overflow) = base.addingReportingOverflow(span)
+        guard !overflow else { throw .malformed }
+        let floorAndMore = try readVarint(&reader)
+        let count = try readCount(&reader, minimumItemBytes: EntryKey.byteCount + 3)
+        var entries: [DeltaEntry] = []
+        entries.reserveCapacity(count)
+        var version = base
+        var stamp: Int64 = 0
+        for _ in 0..<count {
+            guard let keyBytes = reader.readBytes(EntryKey.byteCount), let key = EntryKey(bytes: keyBytes) else { throw .truncated }
+            let step = try readVarint(&reader)
+            let (next, versionOverflow) = version.addingReportingOverflow(step)
+            guard step > 0, !versionOverflow, next <= upTo else { throw .malformed }
+            version = next
+            stamp = stamp &+ Varint.unzigzag(try readVarint(&reader))
+            entries.append(DeltaEntry(key: key, value: VersionedValue(version: version, stamp: stamp, value: try decodeValue(&reader))))
         }
-        guard reader.isAtEnd else { throw .malformed }
-        return Packet(sender: sender, kind: kind, incarnation: incarnation, updates: updates, digest: digest, deltas: deltas)
+        return OriginDelta(origin: origin, base: base, upTo: upTo, floor: floorAndMore >> 1, more: floorAndMore & 1 == 1, entries: entries)
+    }
+
+    /// A value, or `nil` for a tombstone: its length shifted left, the low bit set when present.
+    private static func decodeValue(_ reader: inout ByteReader) throws(DropReason) -> [UInt8]? {
+        let lengthAndFlag = try readVarint(&reader)
+        if lengthAndFlag & 1 == 1 {
+            let length = lengthAndFlag >> 1
+            guard length <= UInt64(reader.remaining), let slice = reader.readBytes(Int(length)) else { throw .truncated }
+            return Array(slice)
+        }
+        guard lengthAndFlag == 0 else { throw .malformed }
+        return nil
     }
 
     // MARK: Fields
