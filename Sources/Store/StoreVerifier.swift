@@ -6,6 +6,8 @@ public enum StoreVerifier {
         public var records: Int
         public var bytes: Int
         public var damages: [StoreDamage]
+        /// Readable records per type byte (the store does not name them; the caller does).
+        public var recordTypes: [RecordType: Int] = [:]
     }
 
     /// Checks every segment of every node. Unreadable files are reported as damage, not thrown.
@@ -22,7 +24,9 @@ public enum StoreVerifier {
                     if scan.hasTail {
                         damages.append(StoreDamage(path: path, offset: scan.validEnd, length: scan.tailLength, reason: "unfinished record at the end (\(scan.tailReason ?? ""))"))
                     }
-                    reports.append(FileReport(path: path, records: scan.records.count, bytes: bytes.count, damages: damages))
+                    var types: [RecordType: Int] = [:]
+                    for record in scan.records { types[record.type, default: 0] += 1 }
+                    reports.append(FileReport(path: path, records: scan.records.count, bytes: bytes.count, damages: damages, recordTypes: types))
                 } catch {
                     reports.append(FileReport(path: path, records: 0, bytes: 0, damages: [StoreDamage(path: path, offset: 0, length: 0, reason: error.description)]))
                 }

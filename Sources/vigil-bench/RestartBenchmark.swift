@@ -34,8 +34,8 @@ enum RestartBenchmark {
         let written = ContinuousClock.now
         for i in 0..<(history / 2) {
             let id = ExecutionID(high: 1, low: UInt64(i))
-            batch.append(StoreEntry(.registration, timeMs: wall, payload: ExecutionFact.registered(id: id, registeredAtMs: wall, containerID: "crawler-\(i % 1000)").payload))
-            batch.append(StoreEntry(.completion, timeMs: wall, payload: ExecutionFact.finished(
+            batch.append(StoreEntry(RecordType(.registration), timeMs: wall, payload: ExecutionFact.registered(id: id, registeredAtMs: wall, containerID: "crawler-\(i % 1000)").payload))
+            batch.append(StoreEntry(RecordType(.completion), timeMs: wall, payload: ExecutionFact.finished(
                 id: id, status: .completed, source: .completion, finishedAtMs: wall, reason: nil, resultData: nil, errorMessage: nil
             ).payload))
             if batch.count >= 20_000 {

@@ -1,3 +1,5 @@
+import Coordinator
+import CoordinatorCore
 import Foundation
 import Store
 
@@ -16,7 +18,7 @@ enum StoreBenchmark {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<256 {
                 group.addTask {
-                    for i in 0..<perWriter { _ = try await store.append(.registration, timeMs: Int64(w * perWriter + i), payload: payload) }
+                    for i in 0..<perWriter { _ = try await store.append(RecordType(.registration), timeMs: Int64(w * perWriter + i), payload: payload) }
                 }
             }
             try await group.waitForAll()
@@ -31,7 +33,7 @@ enum StoreBenchmark {
         let single = try FileStore(root: directory + "/single", node: "n1")
         let singleStart = ContinuousClock.now
         let singleCount = 500
-        for i in 0..<singleCount { _ = try await single.append(.registration, timeMs: Int64(i), payload: payload) }
+        for i in 0..<singleCount { _ = try await single.append(RecordType(.registration), timeMs: Int64(i), payload: payload) }
         let singleElapsed = seconds(ContinuousClock.now - singleStart)
         print(String(format: "store: 1 writer: %.0f durable appends/s (%.2f ms per append = fsync latency)",
                      Double(singleCount) / singleElapsed, singleElapsed * 1000 / Double(singleCount)))
@@ -43,7 +45,7 @@ enum StoreBenchmark {
         var written = 0
         while written < replayRecords {
             let n = min(10_000, replayRecords - written)
-            _ = try await history.append((0..<n).map { StoreEntry(.registration, timeMs: Int64(written + $0), payload: payload) })
+            _ = try await history.append((0..<n).map { StoreEntry(RecordType(.registration), timeMs: Int64(written + $0), payload: payload) })
             written += n
         }
         let replayStart = ContinuousClock.now
@@ -53,7 +55,7 @@ enum StoreBenchmark {
 
         // 4. Restart with that history plus a snapshot and a few records after it.
         try await history.writeSnapshot(state: [UInt8](repeating: 7, count: 1 << 20), cursor: replay.cursor, timeMs: 0)
-        for i in 0..<1_000 { _ = try await history.append(.completion, timeMs: Int64(i), payload: payload) }
+        for i in 0..<1_000 { _ = try await history.append(RecordType(.completion), timeMs: Int64(i), payload: payload) }
         history.close()
         let restartStart = ContinuousClock.now
         let reopened = try FileStore(root: historyDir, node: "n1")

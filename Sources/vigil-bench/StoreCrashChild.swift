@@ -1,3 +1,5 @@
+import Coordinator
+import CoordinatorCore
 import Foundation
 import Store
 
@@ -13,7 +15,7 @@ enum StoreCrashChild {
                 group.addTask {
                     for i in 0..<1_000_000 {
                         let body = Array("worker \(worker) record \(i) ".utf8) + [UInt8](repeating: UInt8(i & 0xFF), count: i % 300)
-                        let result = try await store.append(.registration, timeMs: Int64(i), payload: body)
+                        let result = try await store.append(RecordType(.registration), timeMs: Int64(i), payload: body)
                         out.write(Data("ack \(result.sequence)\n".utf8))
                     }
                 }

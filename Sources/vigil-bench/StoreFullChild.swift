@@ -1,3 +1,5 @@
+import Coordinator
+import CoordinatorCore
 import Foundation
 import Glibc
 import Store
@@ -14,7 +16,7 @@ enum StoreFullChild {
         let out = FileHandle.standardOutput
         for i in 0..<100_000 {
             do {
-                let result = try await store.append(.registration, timeMs: Int64(i), payload: [UInt8](repeating: UInt8(i & 0xFF), count: 100 + i % 400))
+                let result = try await store.append(RecordType(.registration), timeMs: Int64(i), payload: [UInt8](repeating: UInt8(i & 0xFF), count: 100 + i % 400))
                 out.write(Data("ack \(result.sequence)\n".utf8))
             } catch {
                 out.write(Data("error \(error)\n".utf8))

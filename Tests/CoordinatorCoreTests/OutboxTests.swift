@@ -1,16 +1,17 @@
 import CoordinatorCore
 import Testing
 
-/// The outbox alone: what is owed, when it is due, what settles it.
+/// The outbox alone: what is owed, when it is due, what settles it. Every step goes through
+/// ``CheckedOutbox``, which checks the outbox's invariants after it.
 @Suite struct OutboxTests {
     let id = ExecutionID(high: 1, low: 2)
 
     func at(_ ms: Int64, wall: Int64? = nil) -> NodeNow { NodeNow(wall: WallTime(ms: 1_700_000_000_000 + (wall ?? ms)), judge: JudgeTime(ms: ms)) }
 
-    func outbox(_ channels: [ChannelRule] = [ChannelRule(name: "hook", events: [EventPattern("execution.failed")!])], configure: (inout Outbox.Settings) -> Void = { _ in }) -> Outbox {
+    func outbox(_ channels: [ChannelRule] = [ChannelRule(name: "hook", events: [EventPattern("execution.failed")!])], configure: (inout Outbox.Settings) -> Void = { _ in }) -> CheckedOutbox {
         var settings = Outbox.Settings(channels: channels)
         configure(&settings)
-        return Outbox(settings: settings)
+        return CheckedOutbox(Outbox(settings: settings))
     }
 
     func failed(_ id: ExecutionID? = nil, at ms: Int64 = 0, container: String = "crawler-1") -> NotificationEvent {
@@ -237,5 +238,56 @@ import Testing
         #expect(attempts.map(\.target.key) == ["execution.failed:\(id)"])
         #expect(attempts.first?.members.isEmpty == true)
         #expect(box.takeGroupDecisions().isEmpty)
+    }
+
+    @Test func aGroupWhoseWriteFailedLeavesItsMembersOwedAloneAndRegroupable() {
+        var box = outbox([ChannelRule(name: "chat", events: [EventPattern("execution.failed")!], groupWindowMs: 1_000, groupMax: 5)])
+        let ids = (1...3).map { ExecutionID(high: 4, low: UInt64($0)) }
+        for id in ids { box.record(failed(id), now: at(0)) }
+        #expect(box.due(now: at(1_000), term: 1).isEmpty)
+        let group = box.takeGroupDecisions()[0]
+        #expect(group.members.count == 3)
+        // One member's mark is voided while its group is being written.
+        box.revoke(key: NotificationEvent.key(.executionFailed, execution: ids[2]))
+        box.groupNotWritten(group, now: at(1_100))
+        #expect(box.pending.count == 2)
+        #expect(box.due(now: at(2_099), term: 1).isEmpty)
+        #expect(box.due(now: at(2_100), term: 1).isEmpty)
+        let regrouped = box.takeGroupDecisions()
+        #expect(regrouped.map(\.members.count) == [2])
+    }
+
+    @Test func anAcknowledgementWhoseWriteFailedIsAskedForAgainOnce() {
+        var box = outbox()
+        box.record(failed(), now: at(0))
+        let attempt = box.due(now: at(0), term: 1)[0]
+        let ack = box.finished(attempt.target, attempt: 1, result: .delivered, now: at(10))!
+        box.ackNotWritten(ack)
+        #expect(box.takeUnwrittenAcks() == [ack])
+        #expect(box.takeUnwrittenAcks().isEmpty)
+        // Still not sent again while the acknowledgement is being written.
+        #expect(box.due(now: at(100_000), term: 1).isEmpty)
+        box.acknowledge(ack, atMs: 1_700_000_000_020)
+        #expect(box.pending.isEmpty)
+    }
+
+    @Test func nodeAndMonitorChangesAreTrackedFromTheirTypedSerialsWhateverTheNodeIsCalled() {
+        var box = outbox([ChannelRule(name: "hook", events: [EventPattern("*")!])], configure: { $0.repeatIntervalMs = 60_000 })
+        func event(_ kind: EventKind, node: String?, key: String) -> NotificationEvent {
+            NotificationEvent(kind: kind, key: key, subjectNode: node, occurredAtMs: 1_700_000_000_000, writer: "n1", term: 1)
+        }
+        // A node named like the reminder marker, and one whose name holds colons.
+        box.record(event(.nodeDead, node: "reminder", key: NotificationEvent.key(.nodeDead, node: "reminder", sequence: 3)), now: at(0))
+        box.record(event(.nodeDead, node: "10.0.0.7:7946", key: NotificationEvent.key(.nodeDead, node: "10.0.0.7:7946", sequence: 5)), now: at(0))
+        // A reminder changes nothing; a later change does.
+        let reminder = NotificationEvent.reminderKey(of: NotificationEvent.key(.nodeDead, node: "reminder", sequence: 3), number: 2)
+        box.record(event(.nodeDead, node: "reminder", key: reminder), now: at(0))
+        box.record(event(.monitorDegraded, node: nil, key: NotificationEvent.key(.monitorDegraded, sequence: 2)), now: at(0))
+        #expect(box.nodeChanges["reminder"].map { [$0.dead ? 1 : 0, Int64($0.sequence), $0.sinceMs] } == [1, 3, 1_700_000_000_000])
+        #expect(box.nodeChanges["10.0.0.7:7946"]?.sequence == 5)
+        #expect(box.monitor.dead && box.monitor.sequence == 2 && box.monitor.sinceMs == 1_700_000_000_000)
+        box.record(event(.nodeAlive, node: "reminder", key: NotificationEvent.key(.nodeAlive, node: "reminder", sequence: 4)), now: at(0))
+        #expect(box.nodeChanges["reminder"]?.dead == false)
+        #expect(box.nodeChanges["reminder"]?.sequence == 4)
     }
 }

@@ -1,11 +1,11 @@
 import CoordinatorCore
-import VigilJSON
 import Testing
 
-/// The election and the sweep composed: who sweeps, when a new leader may start, and how often.
+/// The election and the sweep's timing composed, as ``NodeCore`` uses them (``SweepDuty/decide(_:)``):
+/// who sweeps, when a new leader may start, and how often. The sweep itself is ``Sweeper``'s
+/// (``SweeperTests``), run by the node core in chunks (``NodeCoreTests``).
 @Suite struct SweepDutyTests {
     let rule = SweepRule(heartbeatTimeoutMs: 300_000, checkIntervalMs: 120_000, maxStrikes: 3)
-    let id = ExecutionID(high: 3, low: 3)
 
     func input(_ now: Int64, alive: Set<String> = ["n1", "n2", "n3"], synced: Int64? = nil, paused: Bool = false) -> SweepDuty.Input {
         SweepDuty.Input(now: JudgeTime(ms: now), wall: WallTime(ms: now), alive: alive, highestTermSeen: 4, syncedAt: synced.map(JudgeTime.init(ms:)), paused: paused)
@@ -13,19 +13,19 @@ import Testing
 
     @Test func aNewLeaderWaitsUntilCaughtUpOrTheGraceHasPassed() {
         var duty = SweepDuty(me: "n1", configured: ["n1", "n2", "n3"], rule: rule)
-        var table = ExecutionTable(localOrigin: "n1")
-        let first = duty.check(input(0), table: &table)
+        let first = duty.decide(input(0))
         #expect(first.change == .becameLeader(term: 5))  // above every term seen
-        #expect(!first.sweeping && first.outcome == nil)
+        #expect(!first.sweeping && !first.sweepDue)
         // Synced, but by a read that started before it led: still waiting.
-        #expect(duty.check(input(250, synced: -1), table: &table).outcome == nil)
+        #expect(!duty.decide(input(250, synced: -1)).sweepDue)
         // Store read and peers synced since it took over: it sweeps.
-        #expect(duty.check(input(500, synced: 400), table: &table).outcome != nil)
+        let synced = duty.decide(input(500, synced: 400))
+        #expect(synced.sweeping && synced.sweepDue)
 
         var unsynced = SweepDuty(me: "n1", configured: ["n1", "n2", "n3"], rule: rule)
-        _ = unsynced.check(input(0), table: &table)
-        #expect(unsynced.check(input(299_999), table: &table).outcome == nil)
-        #expect(unsynced.check(input(300_000), table: &table).outcome != nil)  // one heartbeat timeout of grace
+        _ = unsynced.decide(input(0))
+        #expect(!unsynced.decide(input(299_999)).sweepDue)
+        #expect(unsynced.decide(input(300_000)).sweepDue)  // one heartbeat timeout of grace
     }
 
     /// Cut off from both peers, a leader still counts them alive while they are only suspect;
@@ -33,39 +33,48 @@ import Testing
     /// majority, so it cannot strike executions whose heartbeats reach only the other side.
     @Test func aLeaderWhosePeersAreOnlySuspectDoesNotSweep() {
         var duty = SweepDuty(me: "n1", configured: ["n1", "n2", "n3"], rule: rule)
-        var table = ExecutionTable(localOrigin: "n1")
-        #expect(duty.check(input(0, synced: 0), table: &table).outcome != nil)
+        #expect(duty.decide(input(0, synced: 0)).sweepDue)
         var cutOff = input(120_000, synced: 120_000)
         cutOff.confirmed = ["n1"]
-        let held = duty.check(cutOff, table: &table)
-        #expect(held.leader == "n1" && held.quorum && !held.sweeping && held.outcome == nil)
+        let held = duty.decide(cutOff)
+        #expect(held.leader == "n1" && held.quorum && !held.sweeping && !held.sweepDue)
         var oneSuspect = input(120_500, synced: 120_500)
         oneSuspect.confirmed = ["n1", "n3"]
-        #expect(duty.check(oneSuspect, table: &table).outcome != nil, "one confirmed peer is still a majority of three")
+        #expect(duty.decide(oneSuspect).sweepDue, "one confirmed peer is still a majority of three")
     }
 
     @Test func itSweepsAtMostOncePerIntervalWhileCheckedMoreOften() {
         var duty = SweepDuty(me: "n1", configured: ["n1"], rule: rule)
-        var table = ExecutionTable(localOrigin: "n1")
         var sweeps: [Int64] = []
         for now in stride(from: Int64(0), through: 600_000, by: 250) {
-            if duty.check(input(now, alive: ["n1"], synced: now), table: &table).outcome != nil { sweeps.append(now) }
+            let result = duty.decide(input(now, alive: ["n1"], synced: now))
+            #expect(result.sweeping)
+            if result.sweepDue { sweeps.append(now) }
         }
         #expect(sweeps == [0, 120_000, 240_000, 360_000, 480_000, 600_000])
     }
 
     @Test func followersAndPausedLeadersDoNotSweep() {
-        var table = ExecutionTable(localOrigin: "n2")
-        _ = table.apply(Heartbeat(executionID: id, containerID: "c", clientTimestamp: 1_700_000_000), nowMs: 0)
         var follower = SweepDuty(me: "n2", configured: ["n1", "n2", "n3"], rule: rule)
-        let seen = follower.check(input(1_000_000, synced: 1_000_000), table: &table)
-        #expect(seen.leader == "n1" && seen.quorum && !seen.sweeping && seen.outcome == nil)
+        let seen = follower.decide(input(1_000_000, synced: 1_000_000))
+        #expect(seen.leader == "n1" && seen.quorum && !seen.sweeping && !seen.sweepDue)
         // n1 is gone: n2 leads, but sweeping is paused cluster-wide.
-        let paused = follower.check(input(1_000_250, alive: ["n2", "n3"], synced: 1_000_250, paused: true), table: &table)
-        #expect(paused.change == .becameLeader(term: 5) && !paused.sweeping && paused.outcome == nil)
-        #expect(table[id]?.strikes == 0)
-        // Resumed: the silent execution gets its first strike.
-        let resumed = follower.check(input(1_000_500, alive: ["n2", "n3"], synced: 1_000_500), table: &table)
-        #expect(resumed.outcome?.struck.map(\.executionID) == [id])
+        let paused = follower.decide(input(1_000_250, alive: ["n2", "n3"], synced: 1_000_250, paused: true))
+        #expect(paused.change == .becameLeader(term: 5) && !paused.sweeping && !paused.sweepDue)
+        // Resumed: it sweeps at once.
+        let resumed = follower.decide(input(1_000_500, alive: ["n2", "n3"], synced: 1_000_500))
+        #expect(resumed.sweeping && resumed.sweepDue)
+    }
+
+    /// A change of leadership starts the interval afresh: a new term sweeps as soon as it may.
+    @Test func aNewTermSweepsWithoutWaitingForTheOldInterval() {
+        var duty = SweepDuty(me: "n2", configured: ["n1", "n2", "n3"], rule: rule)
+        _ = duty.decide(input(0, alive: ["n2", "n3"], synced: 0))
+        #expect(duty.decide(input(1_000, alive: ["n2", "n3"], synced: 1_000)).sweepDue == false)
+        // n1 is back (it leads), then gone again: n2 leads a new term and sweeps at once.
+        #expect(duty.decide(input(2_000, synced: 2_000)).leader == "n1")
+        let again = duty.decide(input(3_000, alive: ["n2", "n3"], synced: 3_000))
+        #expect(again.change == .becameLeader(term: 6))
+        #expect(again.sweepDue)
     }
 }

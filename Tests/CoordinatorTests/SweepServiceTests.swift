@@ -78,7 +78,7 @@ import Gossip
         #expect(record.terminal?.source == .sweep)
         #expect(node.sweepStatus.totalMarked == 1)
         store.close()
-        let types = try StoreReader(root: root).replay().records.map(\.type)
+        let types = try StoreReader(root: root).replay().records.map { DurableKind($0.type) }
         #expect(types == [.registration, .leadershipTerm, .strikeBatch, .strikeBatch, .failureMark])
         }
     }

@@ -31,9 +31,16 @@ import VigilJSON
             #expect(status == .ok)
             #expect(headers[.contentType] == "text/html; charset=utf-8")
             #expect(headers[.cacheControl] == "no-store")
-            #expect(!html.contains("<script>alert"), "a container's <script> must render as text")
-            #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") || html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") || html.contains("&lt;script&gt;"))
-            #expect(!html.contains("<img src=x"))
+            // Text: each of < > & " ' as its entity, and never raw.
+            #expect(html.contains("<small>42.5% &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; · https://e.com/?a=1&amp;b=&quot;2&quot;</small>"))
+            #expect(html.contains("<td>crawler-&lt;img src=x onerror=alert(1)&gt;</td>"))
+            for raw in ["<script>alert", "alert('x')", "</script> ·", "a=1&b", "b=\"2\"", "<img src=x", "alert(1)>"] {
+                #expect(!html.contains(raw), "\(raw) must not reach the page unescaped")
+            }
+            // An attribute: the search box echoes the query, quotes and all, escaped.
+            let (_, _, searched) = try await raw(client, "/?q=%22%3E%3Cb%20x=%27y%27%3E%26")
+            #expect(searched.contains(#"value="&quot;&gt;&lt;b x=&#39;y&#39;&gt;&amp;""#))
+            #expect(!searched.contains(#""><b x='y'>&"#) && !searched.contains("<b x="))
             #expect(html.contains("width: 42.5%"), "the progress bar's width comes from percentage")
             #expect(html.contains("/assets/app.js?v="))
             let (jsStatus, jsHeaders, js) = try await raw(client, "/assets/app.js")

@@ -62,7 +62,7 @@ import Gossip
         #expect(second.executions.record(ExecutionID(running)!)?.status == .running)
         #expect(second.executions.counts.total == 2)
         let records = try StoreReader(root: dir.path).replay().records
-        #expect(records.map(\.type) == [.registration, .registration, .completion])
+        #expect(records.map { DurableKind($0.type) } == [.registration, .registration, .completion])
     }
 
     @Test func storeFailureIs503AndChangesNothing() async throws {
@@ -99,7 +99,7 @@ import Gossip
             #expect(statuses.contains(.conflict))
         } }
         store.close()
-        let records = try StoreReader(root: dir.path).replay().records.filter { $0.type == .completion }
+        let records = try StoreReader(root: dir.path).replay().records.filter { DurableKind($0.type) == .completion }
         let outcomes = Set(records.compactMap { ExecutionFact(type: $0.type, payload: $0.payload) }.compactMap { fact -> ExecutionStatus? in
             if case .finished(_, let status, _, _, _, _, _) = fact { return status }
             return nil

@@ -82,6 +82,35 @@ import Testing
         await #expect(throws: StoreError.self) { try await store.append(.registration, timeMs: 0, payload: []) }
     }
 
+    /// `close` waits for the writer thread to finish what was queued: once it returns, every
+    /// append it did not refuse is on disk, and nothing more is written.
+    @Test func closeReturnsOnceEveryQueuedAppendIsDurable() async throws {
+        let t = TemporaryStore()
+        let store = try FileStore(root: t.root, node: "n1")
+        let (onDisk, accepted) = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<300 {
+                group.addTask {
+                    do {
+                        _ = try await store.append(.registration, timeMs: Int64(i), payload: [UInt8](repeating: UInt8(i & 0xFF), count: 2_000))
+                        return true
+                    } catch let error as StoreError where error.code == .closed {
+                        return false
+                    }
+                }
+            }
+            // One append is durable: the writer is at work, and more are queued or on their way.
+            var accepted = try await group.next() == true ? 1 : 0
+            store.close()
+            let onDisk = try StoreReader(root: t.root).replay().records.count
+            for try await ok in group where ok { accepted += 1 }
+            return (onDisk, accepted)
+        }
+        #expect(accepted >= 1)
+        #expect(onDisk == accepted, "close returned with \(onDisk) records on disk; \(accepted) appends succeeded")
+        #expect(try StoreReader(root: t.root).replay().records.count == accepted)
+        await #expect(throws: StoreError.self) { try await store.append(.registration, timeMs: 0, payload: []) }
+    }
+
     @Test func tailFollowingSeesNewRecordsOnly() async throws {
         let t = TemporaryStore()
         let writer = try FileStore(root: t.root, node: "leader", segmentBytes: 2_048)

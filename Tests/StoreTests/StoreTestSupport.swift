@@ -25,3 +25,12 @@ final class TemporaryStore {
 func payload(_ i: Int, size: Int = 24) -> [UInt8] {
     (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) }
 }
+
+/// Type bytes for the store's own tests. The store does not interpret them (any byte but its
+/// snapshot's will do); they are named after the coordinator's records they stand for.
+extension RecordType {
+    static let registration = RecordType(rawValue: 1)
+    static let completion = RecordType(rawValue: 2)
+    static let failureMark = RecordType(rawValue: 3)
+    static let strikeBatch = RecordType(rawValue: 4)
+}

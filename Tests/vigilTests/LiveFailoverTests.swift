@@ -368,7 +368,7 @@ final class LiveCluster: @unchecked Sendable {
     /// unlike `vigil marks --store`, which shows the first only).
     static func failureMarks(in store: String, for executionID: String) throws -> [StoreRecord] {
         try StoreReader(root: store).replay().records.filter {
-            $0.type == .failureMark && ExecutionFact(type: $0.type, payload: $0.payload)?.executionID.description == executionID
+            DurableKind($0.type) == .failureMark && ExecutionFact(type: $0.type, payload: $0.payload)?.executionID.description == executionID
         }
     }
 

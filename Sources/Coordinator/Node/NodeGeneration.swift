@@ -12,7 +12,7 @@ public enum NodeGeneration {
     ///   gone with deleted segments).
     public static func claim(node: String, restored records: [StoreRecord], atLeast: UInt64 = 0, store: FileStore, wallMs: Int64) async throws(StoreUnavailable) -> UInt64 {
         var highest = atLeast
-        for record in records where record.type == .generation && record.node == node {
+        for record in records where DurableKind(record.type) == .generation && record.node == node {
             var reader = ByteReader(record.payload[...])
             if let generation = reader.readVarint() { highest = max(highest, generation) }
         }
@@ -20,7 +20,7 @@ public enum NodeGeneration {
         var payload: [UInt8] = []
         Varint.append(generation, to: &payload)
         do {
-            _ = try await store.append(.generation, timeMs: wallMs, payload: payload)
+            _ = try await store.append(RecordType(.generation), timeMs: wallMs, payload: payload)
         } catch {
             throw StoreUnavailable(WriteFailure(.io, detail: "\(error)"))
         }

@@ -6,6 +6,10 @@ extension RecordType {
     public init(_ kind: DurableKind) {
         self.init(rawValue: kind.rawValue)
     }
+
+    /// The record's name as the coordinator calls it (``DurableKind/name``; the store's own
+    /// `snapshot`; `type_<byte>` for a byte nobody names).
+    public var name: String { DurableKind(self)?.name ?? description }
 }
 
 extension DurableKind {

@@ -323,6 +323,7 @@ public struct NodeCore: Sendable {
         if !table.checkInvariants() { return "execution table counts disagree with a recount" }
         if !duty.election.checkInvariants() { return "election state is inconsistent" }
         if let violation = writes.invariantViolation() { return violation }
+        if let violation = outbox.invariantViolation() { return "outbox: \(violation)" }
         if status.sweeping && duty.election.leader != me { return "sweeping without leading" }
         return nil
     }

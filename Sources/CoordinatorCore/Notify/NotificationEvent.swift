@@ -13,12 +13,18 @@ import VigilCodec
 /// - `node.dead:<node>:<n>`, `node.alive:<node>:<n>`, `monitor.degraded:<n>`,
 ///   `monitor.restored:<n>`: `n` counts that subject's changes in the store, so a new leader,
 ///   having read the store, numbers the next change as the old one would have.
+///
+/// What the key numbers (a late episode's stamp, a change's count, a reminder's number) is also
+/// kept typed, as ``serial``: the outbox reads that, never the key's text.
 public struct NotificationEvent: Sendable, Equatable {
-    public var kind: EventKind
-    public var key: String
-    public var executionID: ExecutionID?
+    // The key and what it is built from are fixed at init, so ``serial`` always matches them.
+    public private(set) var kind: EventKind
+    public private(set) var key: String
+    public private(set) var executionID: ExecutionID?
     /// The coordinator the event is about (`node.*`).
-    public var subjectNode: String?
+    public private(set) var subjectNode: String?
+    /// The key's episode number, typed (`nil` for kinds whose key has none).
+    public private(set) var serial: EventSerial?
     /// When the deciding fact was made durable (the writer's wall clock), Unix ms.
     public var occurredAtMs: Int64
     /// The node whose record holds the event.
@@ -38,6 +44,7 @@ public struct NotificationEvent: Sendable, Equatable {
         self.key = key
         self.executionID = executionID
         self.subjectNode = subjectNode
+        self.serial = EventSerial(key: key, kind: kind, executionID: executionID, subjectNode: subjectNode)
         self.occurredAtMs = occurredAtMs
         self.writer = writer
         self.term = term
@@ -61,7 +68,7 @@ public struct NotificationEvent: Sendable, Equatable {
     public static func reminderKey(of key: String, number n: Int64) -> String { "\(key):reminder:\(n)" }
 
     /// A reminder of an earlier event (``reminderKey(of:number:)``), not a change of its own.
-    public var isReminder: Bool { key.contains(":reminder:") }
+    public var isReminder: Bool { serial?.reminder != nil }
 
     // MARK: The record of an explicit event
 

@@ -1,5 +1,6 @@
-/// The kinds of durable record a node writes to the shared store. The raw values are the store's
-/// record types (the IO shell converts; the core knows nothing of the store).
+/// The kinds of durable record a node writes to the shared store. The raw values are the bytes
+/// the store keeps as each record's type (the IO shell converts; the core knows nothing of the
+/// store, and the store does not interpret them). Byte 8 is the store's own snapshot record.
 public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     /// An execution exists (first heartbeat or explicit registration).
     case registration = 1
@@ -30,4 +31,23 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     case serviceState = 13
     /// A change of the gossip keyring an operator asked for (``KeyringBook/Change``).
     case keyringChange = 14
+
+    /// The record's name where people read it (`vigil store verify`): snake_case, stable.
+    public var name: String {
+        switch self {
+        case .registration: "registration"
+        case .completion: "completion"
+        case .failureMark: "failure_mark"
+        case .strikeBatch: "strike_batch"
+        case .leadershipTerm: "leadership_term"
+        case .pauseFlag: "pause_flag"
+        case .generation: "generation"
+        case .leadershipReleased: "leadership_released"
+        case .notificationEvent: "notification_event"
+        case .notificationAck: "notification_ack"
+        case .notificationGroup: "notification_group"
+        case .serviceState: "service_state"
+        case .keyringChange: "keyring_change"
+        }
+    }
 }

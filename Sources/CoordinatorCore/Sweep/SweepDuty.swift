@@ -1,9 +1,10 @@
 /// One coordinator's part in the sweep, as a pure state machine: ``Election`` decides who leads
 /// and when the leader has caught up; ``Sweeper`` judges the table when this node may sweep.
 ///
-/// The production shell (``SweepService``) and the simulated clusters in the tests drive the
-/// same code: they gather an ``Input`` (membership, terms, catch-up, pause), call ``check``,
-/// and then carry out the ``Result`` (persist a new term, the strikes, and each mark).
+/// ``NodeCore`` drives it, in production and in the simulated clusters alike: it gathers an
+/// ``Input`` (membership, terms, catch-up, pause), calls ``decide(_:)``, carries out the
+/// ``Result`` (claims or releases a term) and, when a sweep is due, runs it in chunks
+/// (``Sweeper/survey(_:slots:now:wall:skip:into:)``).
 ///
 /// Checks may come more often than the sweep interval (the shell re-evaluates leadership every
 /// few hundred ms, so a new leader is known at once); the sweep itself runs at most once per
@@ -65,19 +66,8 @@ public struct SweepDuty: Sendable {
         public var quorum: Bool
         /// This node leads, has caught up, and sweeping is not paused.
         public var sweeping: Bool
-        /// A sweep is due now (``decide(_:)``); ``check(_:table:reserved:)`` has then run it.
+        /// A sweep is due now: the caller runs it.
         public var sweepDue = false
-        /// The sweep's decisions, when this node swept.
-        public var outcome: SweepOutcome?
-    }
-
-    /// One check at `input.now`: leadership, then (when due) a whole sweep. Strike counts
-    /// change in `table`; marks come back in the outcome.
-    public mutating func check(_ input: Input, table: inout ExecutionTable, reserved: Set<ExecutionID> = []) -> Result {
-        var result = decide(input)
-        guard result.sweepDue else { return result }
-        result.outcome = sweeper.sweep(&table, now: input.now, wall: input.wall, skip: reserved) { input.alive.contains($0) }
-        return result
     }
 
     /// Leadership at `input.now`, and whether a sweep is due now (at most once per check

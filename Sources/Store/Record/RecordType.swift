@@ -1,50 +1,17 @@
-/// What a record means. The store itself only interprets ``snapshot``; the others are the
-/// Coordinator's facts, named here so `vigil store verify` can print them.
+/// What a record means, as one opaque byte the writer chooses: the store keeps it with the
+/// record and gives it back, and interprets only its own ``snapshot``. The names of the others
+/// belong to whoever writes them (the coordinator's `DurableKind`, which also names them for
+/// `vigil store verify`).
 public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let registration = RecordType(rawValue: 1)
-    public static let completion = RecordType(rawValue: 2)
-    public static let failureMark = RecordType(rawValue: 3)
-    public static let strikeBatch = RecordType(rawValue: 4)
-    public static let leadershipTerm = RecordType(rawValue: 5)
-    public static let pauseFlag = RecordType(rawValue: 6)
-    public static let generation = RecordType(rawValue: 7)
-    /// A node's derived state plus the store position it covers (see ``StoreCursor``).
+    /// A node's derived state plus the store position it covers (see ``StoreCursor``): the one
+    /// type the store itself writes and reads.
     public static let snapshot = RecordType(rawValue: 8)
-    /// A leader gave up its term on purpose.
-    public static let leadershipReleased = RecordType(rawValue: 9)
-    /// A notification event that no other record carries (recovered, fenced, node, monitor).
-    public static let notificationEvent = RecordType(rawValue: 10)
-    /// A notification was delivered to a channel, or given up as undeliverable.
-    public static let notificationAck = RecordType(rawValue: 11)
-    /// Notifications of one kind sent to a channel as one message.
-    public static let notificationGroup = RecordType(rawValue: 12)
-    /// A probed service's state.
-    public static let serviceState = RecordType(rawValue: 13)
-    /// A change of the cluster's gossip keyring (install, use, remove).
-    public static let keyringChange = RecordType(rawValue: 14)
 
-    public var description: String {
-        switch self {
-        case .registration: "registration"
-        case .completion: "completion"
-        case .failureMark: "failure_mark"
-        case .strikeBatch: "strike_batch"
-        case .leadershipTerm: "leadership_term"
-        case .pauseFlag: "pause_flag"
-        case .generation: "generation"
-        case .snapshot: "snapshot"
-        case .leadershipReleased: "leadership_released"
-        case .notificationEvent: "notification_event"
-        case .notificationAck: "notification_ack"
-        case .notificationGroup: "notification_group"
-        case .serviceState: "service_state"
-        case .keyringChange: "keyring_change"
-        default: "type_\(rawValue)"
-        }
-    }
+    /// `snapshot`, or `type_<byte>` for a type the store does not interpret.
+    public var description: String { self == .snapshot ? "snapshot" : "type_\(rawValue)" }
 }
 
 /// One record as read back from the store.

@@ -16,6 +16,8 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     private let writer: SegmentWriter
+    /// Guards the queue, `closed` and `thread`; the thread waits on it for work, closers for the
+    /// thread's end (`thread == nil`).
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var closed = false
@@ -63,7 +65,8 @@ final class GroupCommitter: @unchecked Sendable {
             }
             for _ in entries { _ = writer.takeSequence() }
             queue.append(Pending(records: framed, continuation: continuation, firstSequence: first, rotateAfter: rotateAfter))
-            condition.signal()
+            // Broadcast: closers wait on the same condition, and a signal could wake one of them instead.
+            condition.broadcast()
         }
     }
 
@@ -77,19 +80,15 @@ final class GroupCommitter: @unchecked Sendable {
         return writer.nextSequence
     }
 
-    /// Finishes what is queued, then stops the thread. Later appends fail with `.closed`.
+    /// Finishes what is queued, then stops the thread; returns once the thread has written and
+    /// answered everything queued before it (it waits on the condition the thread broadcasts as
+    /// it ends). Later appends fail with `.closed`. Must not be called from the committer thread.
     func close() {
         condition.lock()
+        defer { condition.unlock() }
         closed = true
-        condition.signal()
-        condition.unlock()
-        while true {
-            condition.lock()
-            let done = thread == nil
-            condition.unlock()
-            if done { return }
-            Thread.sleep(forTimeInterval: 0.001)
-        }
+        condition.broadcast()
+        while thread != nil { condition.wait() }
     }
 
     private func run() {
@@ -98,6 +97,7 @@ final class GroupCommitter: @unchecked Sendable {
             while queue.isEmpty && !closed { condition.wait() }
             if queue.isEmpty && closed {
                 thread = nil
+                condition.broadcast()
                 condition.unlock()
                 return
             }

@@ -158,7 +158,7 @@ struct Marks: AsyncParsableCommand {
         }
         var seen = Set<ExecutionID>()
         var marks: [(Int64, String, String, String)] = []
-        for record in records where record.type == .failureMark {
+        for record in records where DurableKind(record.type) == .failureMark {
             guard case .finished(let id, _, _, let at, let reason, _, _)? = ExecutionFact(type: record.type, payload: record.payload),
                 seen.insert(id).inserted  // a mark is written once; a repeat by a second leader is ignored
             else { continue }
