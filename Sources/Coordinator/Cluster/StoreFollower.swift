@@ -37,7 +37,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
         self.start = cursor
         self.generation = generation
         self.interval = interval
-        self.snapshotInterval = .milliseconds(Int64(node.configuration.store.snapshotIntervalS * 1000))
+        self.snapshotInterval = node.configuration.store.snapshotInterval
         self.logger = logger
         self.clock = clock
     }
@@ -85,7 +85,7 @@ extension StoreFollower {
         let wall = node.now().wall
         do {
             try await store.writeSnapshot(state: state.encoded, cursor: cursor, timeMs: wall.ms)
-            let retentionMs = Int64(node.configuration.executions.retentionS * 1000)
+            let retentionMs = node.configuration.executions.retention.wholeMilliseconds
             let deleted = try store.deleteCoveredSegments(olderThanUnixMs: wall.ms - retentionMs)
             logger.info("Store snapshot written", metadata: [
                 "store.executions": "\(state.facts.count)", "store.segments_deleted": "\(deleted.count)",

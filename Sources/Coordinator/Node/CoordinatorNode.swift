@@ -75,10 +75,10 @@ public final class CoordinatorNode: Sendable {
         self.probeMetrics = ProbeMetrics(factory: metricsFactory)
         var settings = NodeCore.Settings(
             me: id, configured: configuration.nodes.map(\.id), rule: SweepRule(configuration.executions), timestamps: timestamps,
-            started: clocks.startedWall, gossipValueBytes: replication?.maxValueBytes, retentionMs: Int64(configuration.executions.retentionS * 1000)
+            started: clocks.startedWall, gossipValueBytes: replication?.maxValueBytes, retentionMs: configuration.executions.retention.wholeMilliseconds
         )
         settings.notifications = configuration.notifications.outbox
-        settings.nodeDeadAfterMs = Int64(configuration.notifications.nodeDeadAfterS * 1000)
+        settings.nodeDeadAfterMs = configuration.notifications.nodeDeadAfter.wholeMilliseconds
         settings.services = services.map(\.rule)
         settings.probeAutoStart = configuration.probes.autoStart
         var core = NodeCore(settings: settings)
