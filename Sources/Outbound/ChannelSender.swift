@@ -47,7 +47,7 @@ public final class ChannelSender: NotificationSender {
             return await post(attempt, to: url, secret: secret, channel: channel)
         case .command(let argv):
             do {
-                let outcome = try await runner.run(argv, input: body.body(attempt, format: .json), timeout: .milliseconds(Int64(channel.timeoutS * 1000)))
+                let outcome = try await runner.run(argv, input: body.body(attempt, format: .json), timeout: channel.timeout)
                 return outcome.succeeded ? .delivered : .failed("command \(argv[0]) \(outcome.description)")
             } catch {
                 return .failed("command \(argv[0]) could not be started: \(error)")
@@ -66,7 +66,7 @@ public final class ChannelSender: NotificationSender {
         }
         request.body = .bytes(ByteBuffer(bytes: payload))
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(channel.timeoutS * 1000)))
+            let response = try await client.execute(request, timeout: TimeAmount(channel.timeout))
             var collected = ByteBuffer()
             for try await var part in response.body {
                 if collected.readableBytes < Self.responseCap {

@@ -34,7 +34,7 @@ public final class HTTPServiceProber: ServiceProbing {
         }
         var request = HTTPClientRequest(url: service.url)
         request.headers.add(name: "user-agent", value: "vigil-prober")
-        let timeout = TimeAmount.milliseconds(Int64(service.timing.timeoutS * 1000))
+        let timeout = TimeAmount(service.timing.timeout)
         do {
             let response = try await client.execute(request, timeout: timeout)
             var body: [UInt8] = []
@@ -44,7 +44,7 @@ public final class HTTPServiceProber: ServiceProbing {
             let verdict = service.health.evaluate(status: Int(response.status.code), body: body)
             return ProbeResult(healthy: verdict.healthy, latencyMs: elapsedMs(), detail: verdict.detail)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            return ProbeResult(healthy: false, latencyMs: elapsedMs(), detail: "timed out after \(service.timing.timeoutS) s")
+            return ProbeResult(healthy: false, latencyMs: elapsedMs(), detail: "timed out after \(ConfigurationLoader.secondsText(service.timing.timeout)) s")
         } catch {
             return ProbeResult(healthy: false, latencyMs: elapsedMs(), detail: Self.describe(error))
         }
@@ -57,7 +57,7 @@ public final class HTTPServiceProber: ServiceProbing {
         if let command = repair.command {
             let argv = repair.shell ? ["/bin/sh", "-c", command[0]] : command
             do {
-                let outcome = try await runner.run(argv, input: [], timeout: .milliseconds(Int64(repair.timeoutS * 1000)))
+                let outcome = try await runner.run(argv, input: [], timeout: repair.timeout)
                 succeeded = succeeded && outcome.succeeded
                 parts.append("command \(outcome.description)")
             } catch {
@@ -77,7 +77,7 @@ public final class HTTPServiceProber: ServiceProbing {
             }
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(repair.timeoutS * 1000)))
+                let response = try await client.execute(request, timeout: TimeAmount(repair.timeout))
                 for try await _ in response.body {}
                 let ok = (200..<300).contains(Int(response.status.code))
                 succeeded = succeeded && ok

@@ -24,7 +24,7 @@ enum NotifyBenchmark {
             name: "bench", kind: .webhook(url: "http://127.0.0.1:\(receiver.port)/hook", secret: "whsec_" + Data(repeating: 7, count: 32).base64EncodedString()),
             events: [EventPattern("execution.completed")!]
         )
-        channel.timeoutS = 10
+        channel.timeout = .seconds(10)
         config.notifications = NotificationSettings(channels: [channel])
         config.notifications.maxInFlight = 64
         let store = try FileStore(root: directory, node: "n1")

@@ -16,8 +16,8 @@ enum ProbeBenchmark {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         config.probes.watchNodes = false
         var timing = ServiceSettings.Timing()
-        timing.intervalS = 1
-        timing.timeoutS = 2
+        timing.interval = .seconds(1)
+        timing.timeout = .seconds(2)
         config.probes.services = (0..<count).map { ServiceSettings(name: "s\($0)", url: "http://127.0.0.1:\(receiver.port)/s\($0)", timing: timing) }
         let metrics = TestMetrics()
         let prober = HTTPServiceProber(wallClock: WallClock.unixMs)

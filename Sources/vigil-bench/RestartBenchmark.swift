@@ -15,10 +15,10 @@ import Store
 /// - `retention DIR EXECUTIONS`: EXECUTIONS executions registered and completed through the
 ///   node, past the retention (0 s here), two snapshot cycles; the bytes left on disk.
 enum RestartBenchmark {
-    static func configuration(root: String, retentionS: Double) -> VigilConfiguration {
+    static func configuration(root: String, retention: Duration) -> VigilConfiguration {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
         config.store.path = root
-        config.executions.retentionS = retentionS
+        config.executions.retention = retention
         return config
     }
 
@@ -26,7 +26,7 @@ enum RestartBenchmark {
         try? FileManager.default.removeItem(atPath: directory)
         let wall = WallClock.unixMs()
         // The history is within the retention: it stays on disk; the restart must not read it.
-        let config = configuration(root: directory, retentionS: 86_400)
+        let config = configuration(root: directory, retention: .seconds(86_400))
         let store = try FileStore(root: directory, node: "n1")
         // History: finished executions, written in large batches (the node writes them one by one).
         var batch: [StoreEntry] = []
@@ -80,7 +80,7 @@ enum RestartBenchmark {
 
     static func retention(directory: String, executions: Int) async throws {
         try? FileManager.default.removeItem(atPath: directory)
-        let config = configuration(root: directory, retentionS: 0)
+        let config = configuration(root: directory, retention: .zero)
         let store = try FileStore(root: directory, node: "n1")
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
         try await whileRunning(node.driver.run) {

@@ -208,8 +208,8 @@ struct Serve: AsyncParsableCommand {
     func resolveConfiguration() throws(ConfigurationError) -> (VigilConfiguration, HostPort) {
         var c = try ConfigurationLoader.load(path: config)
         c = try ConfigurationLoader.applyEnvironment(ProcessInfo.processInfo.environment, to: c)
-        if let v = heartbeatTimeout { c.executions.heartbeatTimeoutS = try ConfigurationLoader.seconds(v, key: "--heartbeat-timeout") }
-        if let v = checkInterval { c.executions.checkIntervalS = try ConfigurationLoader.seconds(v, key: "--check-interval") }
+        if let v = heartbeatTimeout { c.executions.heartbeatTimeout = try ConfigurationLoader.seconds(v, key: "--heartbeat-timeout") }
+        if let v = checkInterval { c.executions.checkInterval = try ConfigurationLoader.seconds(v, key: "--check-interval") }
         if let v = maxStrikes { c.executions.maxStrikes = try ConfigurationLoader.strikes(v, key: "--max-strikes") }
         if let v = timezone { c.timezone = try ConfigurationLoader.timezone(v, key: "--timezone") }
         if let v = store { c.store.path = v }

@@ -13,8 +13,8 @@ import Testing
         let c = try ConfigurationLoader.load(path: Self.repoRoot.appendingPathComponent("cluster.example.json").path)
         #expect(c.nodes.first?.id == "n1")
         #expect(c.nodes.first?.http == HostPort(host: "127.0.0.1", port: 8000))
-        #expect(c.executions.heartbeatTimeoutS == 300)
-        #expect(c.executions.checkIntervalS == 120)
+        #expect(c.executions.heartbeatTimeout == .seconds(300))
+        #expect(c.executions.checkInterval == .seconds(120))
         #expect(c.executions.maxStrikes == 3)
         #expect(c.timezone == "Asia/Shanghai")
         #expect(c.gossip.maxDatagramBytes == 1232)
@@ -29,8 +29,8 @@ import Testing
     @Test func fractionalDurationsAreAccepted() throws {
         let text = #"{"nodes":[{"id":"n1","http":"[::1]:0","gossip":"127.0.0.1:0"}],"executions":{"heartbeat_timeout_s":0.2,"check_interval_s":0.05}}"#
         let c = try ConfigurationLoader.parse(Array(text.utf8))
-        #expect(c.executions.heartbeatTimeoutS == 0.2)
-        #expect(c.executions.checkIntervalS == 0.05)
+        #expect(c.executions.heartbeatTimeout == .milliseconds(200))
+        #expect(c.executions.checkInterval == .milliseconds(50))
         #expect(c.nodes[0].http == HostPort(host: "::1", port: 0))
     }
 
@@ -73,8 +73,8 @@ import Testing
             ["HEARTBEAT_TIMEOUT": "2", "SWEEP_CHECK_INTERVAL": "0.5", "HEARTBEAT_MAX_STRIKES": "4", "TIMEZONE": "UTC", "VIGIL_STORE_PATH": "/tmp/s"],
             to: base
         )
-        #expect(c.executions.heartbeatTimeoutS == 2)
-        #expect(c.executions.checkIntervalS == 0.5)
+        #expect(c.executions.heartbeatTimeout == .seconds(2))
+        #expect(c.executions.checkInterval == .milliseconds(500))
         #expect(c.executions.maxStrikes == 4)
         #expect(c.timezone == "UTC")
         #expect(c.store.path == "/tmp/s")
@@ -114,13 +114,13 @@ import Testing
         #expect(n.channels[0].format == .slack)
         #expect(n.channels[0].containerPrefix == "crawler-")
         #expect(n.channels[1].kind == .command(argv: ["/usr/local/bin/mail-alert", "--to", "ops"]))
-        #expect(n.channels[1].timeoutS == 10)
+        #expect(n.channels[1].timeout == .seconds(10))
         let outbox = n.outbox
         #expect(outbox.horizonMs == 3_600_000)
         #expect(outbox.firstRetryMs == 500)
         #expect(outbox.maxRetryMs == 60_000)
         #expect(outbox.maxInFlight == 8)
-        #expect(n.nodeDeadAfterS == 20)
+        #expect(n.nodeDeadAfter == .seconds(20))
     }
 
     @Test(arguments: [
@@ -175,7 +175,7 @@ import Testing
         let services = c.probes.effectiveServices(nodes: c.nodes)
         #expect(services.map(\.name) == ["main_service", "login", "vigil-n1", "vigil-n2"])
         let main = services[0]
-        #expect(main.timing.intervalS == 5 && main.timing.timeoutS == 2)
+        #expect(main.timing.interval == .seconds(5) && main.timing.timeout == .seconds(2))
         #expect(main.health.statuses == [200, 204])
         #expect(main.repair?.shell == true && main.repair?.webhookURL == "http://ops/repair")
         #expect(services[1].timing.maxRetries == 5 && !services[1].critical)
@@ -193,10 +193,10 @@ import Testing
             ["HEARTBEAT_ENABLED": "True", "HEARTBEAT_AUTO_START": "False", "HEARTBEAT_CHECK_INTERVAL": "10", "HEARTBEAT_MAX_RETRIES": "4",
              "HEARTBEAT_RESTART_COOLDOWN": "60"], to: base)
         #expect(!c.probes.autoStart)
-        #expect(c.executions.checkIntervalS == 120, "HEARTBEAT_CHECK_INTERVAL is seed 002's probe interval, not the sweep's")
-        #expect(c.probes.services[0].timing.intervalS == 10)
-        #expect(c.probes.services[1].timing.intervalS == 7, "a service's own setting wins")
-        #expect(c.probes.services[0].timing.maxRetries == 4 && c.probes.services[0].timing.restartCooldownS == 60)
+        #expect(c.executions.checkInterval == .seconds(120), "HEARTBEAT_CHECK_INTERVAL is seed 002's probe interval, not the sweep's")
+        #expect(c.probes.services[0].timing.interval == .seconds(10))
+        #expect(c.probes.services[1].timing.interval == .seconds(7), "a service's own setting wins")
+        #expect(c.probes.services[0].timing.maxRetries == 4 && c.probes.services[0].timing.restartCooldown == .seconds(60))
         let off = try ConfigurationLoader.applyEnvironment(["HEARTBEAT_ENABLED": "false"], to: base)
         #expect(off.probes.effectiveServices(nodes: off.nodes).isEmpty)
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.applyEnvironment(["HEARTBEAT_ENABLED": "maybe"], to: base) }

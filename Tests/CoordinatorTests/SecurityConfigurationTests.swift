@@ -21,13 +21,13 @@ import Testing
         #expect(c.http.ingestTokens.count == 2)
         #expect(c.http.protectMetrics && !c.http.protectHealth)
         #expect(c.http.maxConnections == 100 && c.http.maxConnectionsPerClient == 10)
-        #expect(c.http.headerTimeoutS == 2 && c.http.bodyTimeoutS == 3 && c.http.idleTimeoutS == 4)
+        #expect(c.http.headerTimeout == .seconds(2) && c.http.bodyTimeout == .seconds(3) && c.http.idleTimeout == .seconds(4))
         #expect(c.http.tls == TLSFiles(certificatePath: "/c.pem", keyPath: "/k.pem"))
         #expect(c.gossip.insecure)
         // Defaults: everything open, sensible limits, no TLS.
         let d = try Self.parse(#""timezone": "UTC""#)
         #expect(d.http.adminToken == nil && d.http.readToken == nil && d.http.ingestTokens.isEmpty && d.http.tls == nil)
-        #expect(d.http.headerTimeoutS == 10 && d.http.maxConnections == 4096)
+        #expect(d.http.headerTimeout == .seconds(10) && d.http.maxConnections == 4096)
     }
 
     @Test func badTokensNameTheKeyAndNeverEchoTheToken() {

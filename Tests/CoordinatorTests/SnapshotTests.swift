@@ -12,9 +12,9 @@ import VigilTestSupport
 /// snapshot has passed (and older than the retention) are deleted, so disk use follows the live
 /// state instead of the history.
 @Suite struct SnapshotTests {
-    func configuration(retentionS: Double) -> VigilConfiguration {
+    func configuration(retention: Duration) -> VigilConfiguration {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
-        config.executions.retentionS = retentionS
+        config.executions.retention = retention
         config.store.segmentBytes = 4_096
         return config
     }
@@ -22,7 +22,7 @@ import VigilTestSupport
     @Test func aRestartStartsFromTheSnapshotAndOldSegmentsAreDeleted() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-snap-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let config = configuration(retentionS: 0)
+        let config = configuration(retention: .zero)
         let store = try FileStore(root: root, node: "n1", segmentBytes: 4_096)
         let node = try CoordinatorNode(id: "n1", configuration: config, store: store)
         try await whileRunning(node.driver.run) {
@@ -67,7 +67,7 @@ import VigilTestSupport
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try FileStore(root: root, node: "n1", segmentBytes: 4_096)
         defer { store.close() }
-        let node = try CoordinatorNode(id: "n1", configuration: configuration(retentionS: 86_400), store: store)
+        let node = try CoordinatorNode(id: "n1", configuration: configuration(retention: .seconds(86_400)), store: store)
         try await whileRunning(node.driver.run) {
         let wall = WallClock.unixMs()
         for i in 0..<200 {

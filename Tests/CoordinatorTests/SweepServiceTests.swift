@@ -38,7 +38,7 @@ import Gossip
         var config = VigilConfiguration(nodes: nodes.enumerated().map {
             NodeAddress(id: $0.element, http: HostPort(host: "127.0.0.1", port: UInt16(8000 + $0.offset)), gossip: HostPort(host: "127.0.0.1", port: UInt16(9000 + $0.offset)))
         })
-        config.executions = ExecutionSettings(heartbeatTimeoutS: 300, checkIntervalS: 120, maxStrikes: 3)
+        config.executions = ExecutionSettings(heartbeatTimeout: .seconds(300), checkInterval: .seconds(120), maxStrikes: 3)
         return try CoordinatorNode(id: nodes[0], configuration: config, store: store, clocks: clocks.clocks, metricsFactory: metrics)
     }
 

@@ -43,7 +43,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
         self.start = cursor
         self.generation = generation
         self.interval = interval
-        self.snapshotInterval = .milliseconds(Int64(node.configuration.store.snapshotIntervalS * 1000))
+        self.snapshotInterval = node.configuration.store.snapshotInterval
         self.logger = logger
         self.clock = clock
         self.blockingPool = blockingPool
@@ -100,7 +100,7 @@ extension StoreFollower {
             let state = core.snapshot(generation: generation)
         else { return false }
         let wall = node.now().wall
-        let olderThan = wall.ms - Int64(node.configuration.executions.retentionS * 1000)
+        let olderThan = wall.ms - node.configuration.executions.retention.wholeMilliseconds
         do {
             let written = try await store.appendSnapshot(state: state.encoded, cursor: cursor, timeMs: wall.ms)
             let store = self.store

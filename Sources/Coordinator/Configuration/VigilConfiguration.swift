@@ -68,43 +68,46 @@ public struct StoreSettings: Sendable, Equatable {
     /// How often the node writes a snapshot of its state (a restart starts from the newest; a
     /// segment every node's snapshot has passed, and older than the retention, is deleted).
     /// Default 300 s.
-    public var snapshotIntervalS: Double
+    public var snapshotInterval: Duration
 
-    public init(path: String = "data/store", segmentBytes: Int = 64 << 20, snapshotIntervalS: Double = 300) {
+    public init(path: String = "data/store", segmentBytes: Int = 64 << 20, snapshotInterval: Duration = .seconds(300)) {
         self.path = path
         self.segmentBytes = segmentBytes
-        self.snapshotIntervalS = snapshotIntervalS
+        self.snapshotInterval = snapshotInterval
     }
 }
 
 /// The sweep rule of seed 000.
 public struct ExecutionSettings: Sendable, Equatable {
-    /// A heartbeat older than this is a strike (`HEARTBEAT_TIMEOUT`), seconds.
-    public var heartbeatTimeoutS: Double
-    /// How often the leader sweeps (`SWEEP_CHECK_INTERVAL`), seconds. (Seed 002's
+    /// A heartbeat older than this is a strike (`HEARTBEAT_TIMEOUT`). Default 300 s.
+    public var heartbeatTimeout: Duration
+    /// How often the leader sweeps (`SWEEP_CHECK_INTERVAL`). Default 120 s. (Seed 002's
     /// `HEARTBEAT_CHECK_INTERVAL` is the probe interval: ``ProbeSettings``.)
-    public var checkIntervalS: Double
+    public var checkInterval: Duration
     /// Strikes that mark an execution FAILED.
     public var maxStrikes: Int
-    /// How long finished executions stay in memory, seconds (the seed's daily cleanup).
-    public var retentionS: Double
+    /// How long finished executions stay in memory (the seed's daily cleanup). Default 24 h.
+    public var retention: Duration
     /// A sweep that would strike more than this share of running executions reports
     /// "monitor degraded" instead of striking.
     public var massFailureShare: Double
 
-    public init(heartbeatTimeoutS: Double = 300, checkIntervalS: Double = 120, maxStrikes: Int = 3, retentionS: Double = 86_400, massFailureShare: Double = 0.5) {
-        self.heartbeatTimeoutS = heartbeatTimeoutS
-        self.checkIntervalS = checkIntervalS
+    public init(
+        heartbeatTimeout: Duration = .seconds(300), checkInterval: Duration = .seconds(120), maxStrikes: Int = 3, retention: Duration = .seconds(86_400),
+        massFailureShare: Double = 0.5
+    ) {
+        self.heartbeatTimeout = heartbeatTimeout
+        self.checkInterval = checkInterval
         self.maxStrikes = maxStrikes
-        self.retentionS = retentionS
+        self.retention = retention
         self.massFailureShare = massFailureShare
     }
 }
 
 /// The `gossip` section of the cluster file (the protocol's own timings are ``Gossip/GossipSettings``).
 public struct GossipOptions: Sendable, Equatable {
-    /// Time between gossip rounds, seconds.
-    public var intervalS: Double
+    /// Time between gossip rounds. Default 0.2 s.
+    public var interval: Duration
     /// Peers each fresh update is pushed to at once.
     public var fanout: Int
     /// Hard ceiling for one datagram on the wire, encryption included (1232 fits the IPv6
@@ -120,8 +123,8 @@ public struct GossipOptions: Sendable, Equatable {
     /// crashed on a live host); off: every suspect gets the full suspicion time.
     public var crashProbe: Bool = true
 
-    public init(intervalS: Double = 0.2, fanout: Int = 3, maxDatagramBytes: Int = 1232, keys: [String] = [], insecure: Bool = false) {
-        self.intervalS = intervalS
+    public init(interval: Duration = .milliseconds(200), fanout: Int = 3, maxDatagramBytes: Int = 1232, keys: [String] = [], insecure: Bool = false) {
+        self.interval = interval
         self.fanout = fanout
         self.maxDatagramBytes = maxDatagramBytes
         self.keys = keys
@@ -151,19 +154,20 @@ public struct HTTPSettings: Sendable, Equatable {
     public var maxConnections: Int
     /// Connections open at once from one client address; the next one is answered 429 and closed.
     public var maxConnectionsPerClient: Int
-    /// A request's head must arrive whole within this many seconds of its first byte (slowloris).
-    public var headerTimeoutS: Double
-    /// A request's body must arrive whole within this many seconds of its head.
-    public var bodyTimeoutS: Double
-    /// A keep-alive connection with no request for this long is closed.
-    public var idleTimeoutS: Double
+    /// A request's head must arrive whole within this long of its first byte (slowloris). Default 10 s.
+    public var headerTimeout: Duration
+    /// A request's body must arrive whole within this long of its head. Default 30 s.
+    public var bodyTimeout: Duration
+    /// A keep-alive connection with no request for this long is closed. Default 75 s.
+    public var idleTimeout: Duration
     /// Serve HTTPS with this certificate and key (PEM files); `nil`: plain HTTP.
     public var tls: TLSFiles?
 
     public init(
         maxBodyBytes: Int = 65_536, maxProgressBytes: Int = 4_096, adminToken: String? = nil, readToken: String? = nil,
         ingestTokens: [String] = [], protectHealth: Bool = false, protectMetrics: Bool = false, maxConnections: Int = 4_096,
-        maxConnectionsPerClient: Int = 1_024, headerTimeoutS: Double = 10, bodyTimeoutS: Double = 30, idleTimeoutS: Double = 75,
+        maxConnectionsPerClient: Int = 1_024, headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(75),
         tls: TLSFiles? = nil
     ) {
         self.maxBodyBytes = maxBodyBytes
@@ -175,9 +179,9 @@ public struct HTTPSettings: Sendable, Equatable {
         self.protectMetrics = protectMetrics
         self.maxConnections = maxConnections
         self.maxConnectionsPerClient = maxConnectionsPerClient
-        self.headerTimeoutS = headerTimeoutS
-        self.bodyTimeoutS = bodyTimeoutS
-        self.idleTimeoutS = idleTimeoutS
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
         self.tls = tls
     }
 
@@ -222,7 +226,7 @@ extension SweepRule {
     /// The rule a configuration asks for.
     public init(_ settings: ExecutionSettings) {
         self.init(
-            heartbeatTimeoutMs: Int64(settings.heartbeatTimeoutS * 1000), checkIntervalMs: Int64(settings.checkIntervalS * 1000),
+            heartbeatTimeoutMs: settings.heartbeatTimeout.wholeMilliseconds, checkIntervalMs: settings.checkInterval.wholeMilliseconds,
             maxStrikes: settings.maxStrikes, massFailureShare: settings.massFailureShare
         )
     }

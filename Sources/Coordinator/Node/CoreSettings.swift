@@ -6,10 +6,10 @@ extension NodeCore {
     public static func make(id: String, configuration: VigilConfiguration, timestamps: TimestampFormatter, started: WallTime, gossipValueBytes: Int?) -> NodeCore {
         var settings = NodeCore.Settings(
             me: id, configured: configuration.nodes.map(\.id), rule: SweepRule(configuration.executions), timestamps: timestamps,
-            started: started, gossipValueBytes: gossipValueBytes, retentionMs: Int64(configuration.executions.retentionS * 1000)
+            started: started, gossipValueBytes: gossipValueBytes, retentionMs: configuration.executions.retention.wholeMilliseconds
         )
         settings.notifications = configuration.notifications.outbox
-        settings.nodeDeadAfterMs = Int64(configuration.notifications.nodeDeadAfterS * 1000)
+        settings.nodeDeadAfterMs = configuration.notifications.nodeDeadAfter.wholeMilliseconds
         settings.services = configuration.probes.effectiveServices(nodes: configuration.nodes).map(\.rule)
         settings.probeAutoStart = configuration.probes.autoStart
         var core = NodeCore(settings: settings)

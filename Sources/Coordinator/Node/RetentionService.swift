@@ -15,7 +15,7 @@ public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
     }
 
     /// How often to look: a tenth of the retention, between 1 s and 60 s.
-    var period: Duration { .milliseconds(Int64(min(60, max(1, node.configuration.executions.retentionS / 10)) * 1000)) }
+    var period: Duration { min(.seconds(60), max(.seconds(1), node.configuration.executions.retention / 10)) }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully {

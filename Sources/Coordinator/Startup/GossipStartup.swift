@@ -8,7 +8,7 @@ extension GossipConfiguration {
     public init(node: String, generation: UInt64, configuration: VigilConfiguration) throws(ConfigurationError) {
         let me = try configuration.node(node)
         var settings = GossipSettings()
-        settings.interval = .milliseconds(Int64(configuration.gossip.intervalS * 1000))
+        settings.interval = configuration.gossip.interval
         settings.fanout = configuration.gossip.fanout
         settings.maxDatagramBytes = configuration.gossip.maxDatagramBytes
         let others = configuration.nodes.filter { $0.id != node }

@@ -14,8 +14,7 @@ public struct HTTPFront: Sendable {
     public init(settings: HTTPSettings, tls: ServerTLS? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         connections = ConnectionLimiter(maxConnections: settings.maxConnections, maxPerClient: settings.maxConnectionsPerClient)
         limits = .init(
-            header: .milliseconds(Int64(settings.headerTimeoutS * 1000)), body: .milliseconds(Int64(settings.bodyTimeoutS * 1000)),
-            idle: .milliseconds(Int64(settings.idleTimeoutS * 1000))
+            header: TimeAmount(settings.headerTimeout), body: TimeAmount(settings.bodyTimeout), idle: TimeAmount(settings.idleTimeout)
         )
         self.tls = tls
         refused = Counter(label: "vigil_http_connections_refused_total", factory: metricsFactory)

@@ -1,4 +1,5 @@
 import Coordinator
+import Gossip
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -36,8 +37,8 @@ enum AdminRoutes {
             "leader": s.leader.map { .string($0) } ?? .null,
             "term": .int(Int64(s.term)),
             "quorum": .bool(s.quorum),
-            "heartbeat_timeout_s": .double(e.heartbeatTimeoutS),
-            "check_interval_s": .double(e.checkIntervalS),
+            "heartbeat_timeout_s": .double(e.heartbeatTimeout.secondsDouble),
+            "check_interval_s": .double(e.checkInterval.secondsDouble),
             "max_strikes": .int(Int64(e.maxStrikes)),
             "last_sweep": s.lastSweepWallMs.map { at in
                 .object([

@@ -1,4 +1,5 @@
 import Coordinator
+import Gossip
 import CoordinatorCore
 import Hummingbird
 import VigilJSON
@@ -57,7 +58,7 @@ enum ServiceRoutes {
         put("critical", .bool(settings.critical))
         put("failures", .int(Int64(state.failures)))
         put("max_retries", .int(Int64(rule.maxRetries)))
-        put("interval_s", .double(settings.timing.intervalS))
+        put("interval_s", .double(settings.timing.interval.secondsDouble))
         put("down", .bool(state.down))
         put("repairable", .bool(rule.repairable))
         put("repairs", .int(Int64(state.repairNumber)))
