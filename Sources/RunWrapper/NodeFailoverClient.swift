@@ -158,20 +158,25 @@ public final class NodeFailoverClient: Sendable {
                 lastError = "send failed: \(POSIX.error())"
                 continue
             }
-            var response: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 16_384)
-            while response.count < 65_536 {
-                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 {
-                    return .failure(HTTPError(description: errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within \(timeoutMs) ms" : POSIX.error()))
-                }
-                if n == 0 { break }
-                response += chunk[0..<n]
-            }
-            return parse(response)
+            return readToEnd(fd, timeoutMs: timeoutMs).flatMap(parse)
         }
         return .failure(HTTPError(description: lastError))
+    }
+
+    /// Reads a plain connection to its end (at most 64 KiB; the receive timeout is set).
+    static func readToEnd(_ fd: Int32, timeoutMs: Int32) -> Result<[UInt8], HTTPError> {
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while response.count < 65_536 {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 {
+                return .failure(HTTPError(description: errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within \(timeoutMs) ms" : POSIX.error()))
+            }
+            if n == 0 { break }
+            response += chunk[0..<n]
+        }
+        return .success(response)
     }
 
     /// Status and the start of the body of a whole response.

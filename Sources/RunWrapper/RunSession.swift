@@ -41,15 +41,7 @@ public struct RunSession: Sendable {
 
     /// Runs the command to its end and reports it; returns the wrapper's exit status.
     public func run() async throws(SetupError) -> Int32 {
-        let id = options.executionID ?? POSIX.environment("TASK_EXECUTION_ID")
-        if let id, !POSIX.isUUID(id) {
-            throw SetupError(description: "the execution id must be a UUID, got \"\(id)\" (Vigil answers anything else with Invalid execution_id format)")
-        }
-        let executionID = id?.lowercased() ?? {
-            let new = POSIX.uuid()
-            say("execution id \(new)")
-            return new
-        }()
+        let executionID = try resolveExecutionID()
         let containerID = options.containerID ?? POSIX.environment("HOSTNAME") ?? "unknown-container"
         let progressPath = POSIX.environment("VIGIL_PROGRESS_FILE") ?? (POSIX.environment("TMPDIR") ?? "/tmp") + "/vigil-progress-\(executionID).jsonl"
         let ownProgress = POSIX.environment("VIGIL_PROGRESS_FILE") == nil
@@ -63,32 +55,7 @@ public struct RunSession: Sendable {
         // The first heartbeat registers the execution with its container; the completion waits
         // for it (a command that ends at once must not complete an unknown execution first).
         let first = Task { await client.post("/api/v1/monitoring/heartbeat", body: report.heartbeat(progress: [:], now: startedAt)) }
-        let heartbeats = Task {
-            var progress = ProgressFile(path: progressPath)
-            var reachable = true
-            var rng = SystemRandomNumberGenerator()
-            if case .unreachable(let why) = await first.value {
-                say("no node took a heartbeat (\(why)); retrying every interval")
-                reachable = false
-            }
-            while !Task.isCancelled {
-                let jitter = Double.random(in: -0.1...0.1, using: &rng)
-                try? await Task.sleep(for: .milliseconds(Int64(options.intervalS * (1 + jitter) * 1000)))
-                guard !Task.isCancelled else { return }
-                progress.refresh()
-                switch await client.post("/api/v1/monitoring/heartbeat", body: report.heartbeat(progress: progress.merged, now: POSIX.now())) {
-                case .accepted:
-                    if !reachable { say("a node takes heartbeats again") }
-                    reachable = true
-                case .refused(let base, let status, let message):
-                    say("\(base) refused a heartbeat (\(status)): \(message)")
-                case .unreachable(let why):
-                    guard !Task.isCancelled else { return }
-                    if reachable { say("no node took a heartbeat (\(why)); retrying every interval") }
-                    reachable = false
-                }
-            }
-        }
+        let heartbeats = Task { await Self.beat(after: first, client: client, report: report, progressPath: progressPath, intervalS: options.intervalS) }
         let exit: ChildExit
         let tail: [UInt8]
         do {
@@ -101,10 +68,55 @@ public struct RunSession: Sendable {
             (exit, tail) = (.exited(127), Array("cannot start \(options.command[0]): \(error)".utf8))
         }
         heartbeats.cancel()
+        await heartbeats.value
         _ = await first.value
         _ = await flushing.value
         await Self.complete(report.completion(exit, endedAt: POSIX.now(), outputTail: tail), executionID: executionID, spool: spool, client: client, timeoutS: options.completionTimeoutS)
         return exit.wrapperStatus
+    }
+
+    /// The execution id: `--execution-id`, else `TASK_EXECUTION_ID`, else a new one (said on stderr).
+    func resolveExecutionID() throws(SetupError) -> String {
+        let id = options.executionID ?? POSIX.environment("TASK_EXECUTION_ID")
+        if let id, !POSIX.isUUID(id) {
+            throw SetupError(description: "the execution id must be a UUID, got \"\(id)\" (Vigil answers anything else with Invalid execution_id format)")
+        }
+        if let id { return id.lowercased() }
+        let new = POSIX.uuid()
+        say("execution id \(new)")
+        return new
+    }
+
+    /// Heartbeats every `intervalS` (±10% jitter) with the progress file's latest values, after
+    /// the first one, until cancelled; says when no node takes them and when one does again.
+    static func beat(
+        after first: Task<NodeFailoverClient.Answer, Never>, client: NodeFailoverClient, report: RunReport, progressPath: String, intervalS: Double
+    ) async {
+        let options = (intervalS: intervalS, ())  // the loop reads options.intervalS
+        var progress = ProgressFile(path: progressPath)
+        var reachable = true
+        var rng = SystemRandomNumberGenerator()
+        if case .unreachable(let why) = await first.value {
+            say("no node took a heartbeat (\(why)); retrying every interval")
+            reachable = false
+        }
+        while !Task.isCancelled {
+            let jitter = Double.random(in: -0.1...0.1, using: &rng)
+            try? await Task.sleep(for: .milliseconds(Int64(options.intervalS * (1 + jitter) * 1000)))
+            guard !Task.isCancelled else { return }
+            progress.refresh()
+            switch await client.post("/api/v1/monitoring/heartbeat", body: report.heartbeat(progress: progress.merged, now: POSIX.now())) {
+            case .accepted:
+                if !reachable { say("a node takes heartbeats again") }
+                reachable = true
+            case .refused(let base, let status, let message):
+                say("\(base) refused a heartbeat (\(status)): \(message)")
+            case .unreachable(let why):
+                guard !Task.isCancelled else { return }
+                if reachable { say("no node took a heartbeat (\(why)); retrying every interval") }
+                reachable = false
+            }
+        }
     }
 
     /// Sends the spooled completions; returns how many remain.

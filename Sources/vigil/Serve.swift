@@ -120,15 +120,7 @@ struct Serve: AsyncParsableCommand {
         }
         let startKeyring = KeyringService.apply(coordinator.keyring, to: gossip, logger: logger) ? coordinator.keyring : nil
         let access = AccessControl(policy: AccessPolicy(tokens: AccessTokens(configuration.http)), logger: logger)
-        let server = IngestServer(
-            node: coordinator, logger: logger, metricsText: { registry.emitToBuffer() }, access: access, front: HTTPFront(settings: configuration.http, tls: tls)
-        )
-        let (nodeID, scheme) = (node, tls == nil ? "http" : "https")
-        let app = server.application(bind: bind) { channel in
-            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
-            // One stable line on stdout that scripts and tests wait for.
-            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on \(scheme)://\(address)\n".utf8))
-        }
+        let app = Self.http(coordinator, bind: bind, tls: tls, access: access, registry: registry, logger: logger)
         let serve = self
         let reload = HangupReload(logger: logger) { serve.reloadSecrets(access: access, tls: tls, logger: logger) }
         // Graceful shutdown runs in reverse order: HTTP stops first (no heartbeat is acknowledged
@@ -152,11 +144,26 @@ struct Serve: AsyncParsableCommand {
                 services: services.map { .init(service: EssentialService($0.0, $0.1)) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
             )
         )
+        let nodeID = node
         do {
             try await group.run()
         } catch {
             // One line that says why the node stopped, then a non-zero exit.
             throw StartupFailure("node \(nodeID) stopped: \(error)", exitCode: 1)
+        }
+    }
+
+    /// The HTTP front, which prints the one `listening on` line scripts and tests wait for.
+    static func http(
+        _ node: CoordinatorNode, bind: HostPort, tls: ServerTLS?, access: AccessControl, registry: PrometheusCollectorRegistry, logger: Logger
+    ) -> some Service {
+        let server = IngestServer(
+            node: node, logger: logger, metricsText: { registry.emitToBuffer() }, access: access, front: HTTPFront(settings: node.configuration.http, tls: tls)
+        )
+        let (nodeID, scheme) = (node.id, tls == nil ? "http" : "https")
+        return server.application(bind: bind) { channel in
+            let address = channel.localAddress.map { "\($0.ipAddress ?? bind.host):\($0.port ?? Int(bind.port))" } ?? "\(bind)"
+            FileHandle.standardOutput.write(Data("vigil: node \(nodeID) listening on \(scheme)://\(address)\n".utf8))
         }
     }
 

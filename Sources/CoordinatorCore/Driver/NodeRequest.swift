@@ -12,12 +12,14 @@ public enum NodeRequest: Sendable {
 /// Names one submitted request until it is answered.
 public struct RequestID: Sendable, Hashable, CustomStringConvertible {
     public let value: UInt64
+    public init(value: UInt64) { self.value = value }
     public var description: String { "request #\(value)" }
 }
 
 /// Names one batch of durable writes (one append, one fsync) until the store reports it.
 public struct BatchID: Sendable, Hashable, CustomStringConvertible {
     public let value: UInt64
+    public init(value: UInt64) { self.value = value }
     public var description: String { "batch #\(value)" }
 }
 

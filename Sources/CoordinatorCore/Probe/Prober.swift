@@ -148,6 +148,13 @@ public struct Prober: Sendable {
         }
         entry.passes = 0
         if let grace = state.graceUntilMs, now.wall.ms < grace { return Decision() }
+        return failed(name, state, rule: rule, now: now)
+    }
+
+    /// A failed probe past the grace: count it; at `maxRetries` the service is down, and a
+    /// repair is due unless the cooldown or the repair budget holds it back.
+    private mutating func failed(_ name: String, _ state: ServiceState, rule: ServiceRule, now: NodeNow) -> Decision {
+        var state = state
         state.failures += 1
         guard state.failures >= rule.maxRetries else { return write(state) }
         if !state.down {

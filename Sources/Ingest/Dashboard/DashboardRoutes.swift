@@ -76,36 +76,38 @@ enum DashboardRoutes {
             return response
         }
         routes.add("/badge/{}", .get)
-        router.get("/badge/{file}") { _, context -> Response in
-            let file = context.parameters.get("file") ?? ""
-            let (name, svg): (Substring, Bool) =
-                file.hasSuffix(".svg") ? (file.dropLast(4), true) : file.hasSuffix(".json") ? (file.dropLast(5), false) : (Substring(file), true)
-            var status = HTTPResponse.Status.ok
-            let badge: Badge
-            if name == "cluster" {
-                badge = clusterBadge(ctx)
+        router.get("/badge/{file}") { _, context -> Response in try badge(context.parameters.get("file") ?? "", ctx: ctx) }
+    }
+
+    /// A badge for `file`: `cluster` or an execution id, `.svg` (the default) or `.json` (shields.io endpoint).
+    static func badge(_ file: String, ctx: IngestContext) throws(APIError) -> Response {
+        let (name, svg): (Substring, Bool) =
+            file.hasSuffix(".svg") ? (file.dropLast(4), true) : file.hasSuffix(".json") ? (file.dropLast(5), false) : (Substring(file), true)
+        var status = HTTPResponse.Status.ok
+        let badge: Badge
+        if name == "cluster" {
+            badge = clusterBadge(ctx)
+        } else {
+            guard let id = ExecutionID(String(name)) else { throw APIError.badRequest("Invalid execution_id format") }
+            if let record = ctx.node.executions.record(id) {
+                let state = record.status == .running && record.strikes > 0 ? "late" : record.status.description
+                badge = Badge(label: "job", message: state, color: Badge.colors[state] ?? "#6b7075")
             } else {
-                guard let id = ExecutionID(String(name)) else { throw APIError.badRequest("Invalid execution_id format") }
-                if let record = ctx.node.executions.record(id) {
-                    let state = record.status == .running && record.strikes > 0 ? "late" : record.status.description
-                    badge = Badge(label: "job", message: state, color: Badge.colors[state] ?? "#6b7075")
-                } else {
-                    status = .notFound
-                    badge = Badge(label: "job", message: "unknown", color: Badge.colors["unknown"]!)
-                }
+                status = .notFound
+                badge = Badge(label: "job", message: "unknown", color: Badge.colors["unknown"]!)
             }
-            let headers: HTTPFields = [.cacheControl: "no-cache, max-age=0", .xContentTypeOptions: "nosniff"]
-            if svg {
-                var h = headers
-                h[.contentType] = "image/svg+xml; charset=utf-8"
-                return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: badge.svg)))
-            }
-            var response = ExecutionRoutes.json(
-                .object(["schemaVersion": .int(1), "label": .string(badge.label), "message": .string(badge.message), "color": .string(badge.color)]), status: status
-            )
-            response.headers[.cacheControl] = "no-cache, max-age=0"
-            return response
         }
+        let headers: HTTPFields = [.cacheControl: "no-cache, max-age=0", .xContentTypeOptions: "nosniff"]
+        if svg {
+            var h = headers
+            h[.contentType] = "image/svg+xml; charset=utf-8"
+            return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: badge.svg)))
+        }
+        var response = ExecutionRoutes.json(
+            .object(["schemaVersion": .int(1), "label": .string(badge.label), "message": .string(badge.message), "color": .string(badge.color)]), status: status
+        )
+        response.headers[.cacheControl] = "no-cache, max-age=0"
+        return response
     }
 
     /// The cluster: nodes alive of configured, the leader; green with everyone, amber with a

@@ -35,34 +35,7 @@ enum ExecutionRoutes {
 
         routes.add("/api/v1/executions", .get)
         router.get("/api/v1/executions") { request, _ -> Response in
-            let query = request.uri.queryParameters
-            var status: ExecutionStatus?
-            if let text = query["status"] {
-                guard let parsed = ExecutionStatus(apiName: String(text)) else {
-                    throw APIError.badRequest("status must be one of running, completed, failed")
-                }
-                status = parsed
-            }
-            var limit = defaultLimit
-            if let text = query["limit"] {
-                guard let n = Int(text), (1...maxLimit).contains(n) else {
-                    throw APIError.badRequest("limit must be an integer from 1 to \(maxLimit)")
-                }
-                limit = n
-            }
-            var after: ExecutionID?
-            if let text = query["after"] {
-                guard let id = ExecutionID(String(text)) else { throw APIError.badRequest("after must be an execution_id (UUID)") }
-                after = id
-            }
-            let judgeNow = ctx.node.now().judge
-            let page = ctx.node.executions.page(status: status, after: after, limit: limit)
-            let body: JSONValue = .object([
-                "executions": .array(page.records.map { ctx.rendering.json($0, judgeNow: judgeNow) }),
-                "count": .int(Int64(page.records.count)),
-                "next_after": page.next.map { .string($0.description) } ?? .null,
-            ])
-            return json(body)
+            json(try list(request, ctx: ctx))
         }
 
         routes.add("/api/v1/executions/{}", .get)
@@ -73,6 +46,38 @@ enum ExecutionRoutes {
             }
             return json(ctx.rendering.json(record, judgeNow: ctx.node.now().judge))
         }
+    }
+
+    /// `GET /api/v1/executions`: a page of executions, by status, after a cursor.
+    static func list(_ request: Request, ctx: IngestContext) throws(APIError) -> JSONValue {
+        let query = request.uri.queryParameters
+        var status: ExecutionStatus?
+        if let text = query["status"] {
+            guard let parsed = ExecutionStatus(apiName: String(text)) else {
+                throw APIError.badRequest("status must be one of running, completed, failed")
+            }
+            status = parsed
+        }
+        var limit = defaultLimit
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...maxLimit).contains(n) else {
+                throw APIError.badRequest("limit must be an integer from 1 to \(maxLimit)")
+            }
+            limit = n
+        }
+        var after: ExecutionID?
+        if let text = query["after"] {
+            guard let id = ExecutionID(String(text)) else { throw APIError.badRequest("after must be an execution_id (UUID)") }
+            after = id
+        }
+        let judgeNow = ctx.node.now().judge
+        let page = ctx.node.executions.page(status: status, after: after, limit: limit)
+        let body: JSONValue = .object([
+            "executions": .array(page.records.map { ctx.rendering.json($0, judgeNow: judgeNow) }),
+            "count": .int(Int64(page.records.count)),
+            "next_after": page.next.map { .string($0.description) } ?? .null,
+        ])
+        return body
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

@@ -25,43 +25,11 @@ enum HealthRoutes {
         }
 
         routes.add("/health/detailed", .get)
-        router.get("/health/detailed") { _, _ -> Response in
-            let counts = ctx.node.executions.counts
-            let body: JSONValue = .object([
-                "status": .string("ok"),
-                "node_id": .string(nodeID),
-                "cluster": .string(ctx.node.configuration.cluster),
-                "uptime_s": .double((ctx.node.uptimeSeconds * 1000).rounded() / 1000),
-                "timestamp": .int(ctx.nowMs() / 1000),
-                "executions": countsJSON(counts),
-                "sweep": AdminRoutes.status(ctx),
-                "gossip": gossipJSON(ctx),
-                "store": storeJSON(ctx),
-                "services": .object(JSONObject(
-                    services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) }
-                        + ctx.node.services.map { .init(key: $0.settings.name, value: ServiceRoutes.json($0, ctx: ctx)) }
-                )),
-                "prober": .string(ServiceRoutes.proberState(ctx)),
-            ])
-            return ExecutionRoutes.json(body)
-        }
+        router.get("/health/detailed") { _, _ -> Response in ExecutionRoutes.json(detailed(ctx)) }
 
         routes.add("/health/service/{}", .get)
         router.get("/health/service/{name}") { _, context -> Response in
-            let name = context.parameters.get("name") ?? ""
-            if let probed = ctx.node.services.first(where: { $0.settings.name == name }) {
-                return ExecutionRoutes.json(ServiceRoutes.json(probed, ctx: ctx))
-            }
-            guard services.contains(name) else {
-                let known = services + ctx.node.services.map(\.settings.name)
-                throw APIError(.notFound, "Unknown service \"\(name)\"; known: \(known.joined(separator: ", "))")
-            }
-            var body = serviceJSON(name, ctx: ctx)
-            if case .object(var o) = body {
-                o.members.insert(.init(key: "service", value: .string(name)), at: 0)
-                body = .object(o)
-            }
-            return ExecutionRoutes.json(body)
+            try ExecutionRoutes.json(service(named: context.parameters.get("name") ?? "", ctx: ctx))
         }
 
         routes.add("/metrics", .get)
@@ -76,6 +44,45 @@ enum HealthRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: metricsText()))
             )
         }
+    }
+
+    /// `/health/detailed`: counts, sweep, gossip, store, the services and the prober.
+    static func detailed(_ ctx: IngestContext) -> JSONValue {
+        let counts = ctx.node.executions.counts
+        let body: JSONValue = .object([
+            "status": .string("ok"),
+            "node_id": .string(ctx.node.id),
+            "cluster": .string(ctx.node.configuration.cluster),
+            "uptime_s": .double((ctx.node.uptimeSeconds * 1000).rounded() / 1000),
+            "timestamp": .int(ctx.nowMs() / 1000),
+            "executions": countsJSON(counts),
+            "sweep": AdminRoutes.status(ctx),
+            "gossip": gossipJSON(ctx),
+            "store": storeJSON(ctx),
+            "services": .object(JSONObject(
+                services.map { .init(key: $0, value: serviceJSON($0, ctx: ctx)) }
+                    + ctx.node.services.map { .init(key: $0.settings.name, value: ServiceRoutes.json($0, ctx: ctx)) }
+            )),
+            "prober": .string(ServiceRoutes.proberState(ctx)),
+        ])
+        return body
+    }
+
+    /// `/health/service/{name}`: a probed service, or one of this node's own parts.
+    static func service(named name: String, ctx: IngestContext) throws(APIError) -> JSONValue {
+        if let probed = ctx.node.services.first(where: { $0.settings.name == name }) {
+            return ServiceRoutes.json(probed, ctx: ctx)
+        }
+        guard services.contains(name) else {
+            let known = services + ctx.node.services.map(\.settings.name)
+            throw APIError(.notFound, "Unknown service \"\(name)\"; known: \(known.joined(separator: ", "))")
+        }
+        var body = serviceJSON(name, ctx: ctx)
+        if case .object(var o) = body {
+            o.members.insert(.init(key: "service", value: .string(name)), at: 0)
+            body = .object(o)
+        }
+        return body
     }
 
     /// Members by state as this node's gossip sees them.
