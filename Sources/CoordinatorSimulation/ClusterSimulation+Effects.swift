@@ -38,6 +38,7 @@ extension ClusterSimulation {
     /// An append starts: it is durable after the store's latency (after the stall, if one is on),
     /// or fails.
     mutating func startAppend(_ i: Int, batch: BatchID, writes: [DurableWrite]) {
+        nodes[i].interpreter.started(batch, at: nodes[i].judge(now))
         var done = now + Int64.random(in: settings.storeLatencyMs, using: &rng)
         if let stall = settings.writeStall, stall.node == i, stall.window.contains(now) {
             done = stall.window.upperBound + Int64.random(in: settings.storeLatencyMs, using: &rng)

@@ -19,6 +19,7 @@ extension ClusterSimulation {
                 continue
             }
             validMarks[fact.executionID, default: []].append((record.node, atMs))
+            if let stall = settings.writeStall, stall.window.contains(atMs) { report.marksDuringStall[record.node, default: 0] += 1 }
             let writer = ids.firstIndex(of: record.node)!
             if !trulyQuorate(writer, at: atMs) { report.minorityMarks += 1 }
             if let partition = settings.partition, partition.window.contains(atMs), partition.minority.contains(writer) {

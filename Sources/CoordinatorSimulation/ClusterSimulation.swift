@@ -138,6 +138,8 @@ public struct ClusterSimulation {
         public var stalledAppends = 0
         /// Executions a container gave up registering (every first heartbeat refused).
         public var neverRegistered = 0
+        /// Valid failure marks written during `writeStall`'s window, by writer.
+        public var marksDuringStall: [String: Int] = [:]
     }
 
     enum Event {

@@ -87,4 +87,49 @@ import Testing
         #expect(output.immediate.contains(.observe(.becameLeader(term: 1))))
         check(it)
     }
+
+    /// An append that does not finish: its request is answered 503 after the request deadline,
+    /// the store is stalled after the stall limit (the node stops leading, gossips so, refuses
+    /// new durable requests at once); when the append lands the fact is applied, and the next
+    /// check finds the store recovered.
+    @Test func aStalledAppendAnswers503ThenStallsTheStoreThenRecovers() throws {
+        var it = interpreter()
+        var tick = it.step { $0.tick(now: at(0), alive: ["n1"], synced: true) }
+        let claim = try #require(appends(tick).first)
+        it.started(claim.0, at: JudgeTime(ms: 0))
+        _ = it.appended(claim.0, .success([LogPosition(segment: 1, offset: 0)]), now: at(1))
+        let (request, registering) = it.submit(heartbeat, wallMs: 1_700_000_000_010, now: JudgeTime(ms: 10))
+        let batch = try #require(appends(registering).first)
+        it.started(batch.0, at: JudgeTime(ms: 10))
+        #expect(it.checkDeadlines(now: at(1_000)).isEmpty)
+        let late = it.checkDeadlines(now: at(1_510))
+        #expect(late.answers.map(\.request) == [request])
+        #expect(late.answers.allSatisfy { if case .failure(let refusal) = $0.result { refusal.failure.code == .stalled } else { false } })
+        #expect(!it.core.storeHealth.isStalled)
+        check(it)
+        let stalled = it.checkDeadlines(now: at(5_010))
+        #expect(it.core.storeHealth.isStalled)
+        #expect(stalled.immediate.contains(.observe(.storeStalled(batches: 1))))
+        #expect(stalled.immediate.contains(.publish(GossipPublication(id: StoreHealthReport.id, value: [1], stampMs: 1_700_000_005_010))))
+        tick = it.step { $0.tick(now: at(5_020), alive: ["n1"], synced: true) }
+        #expect(it.core.status.leader == nil)
+        // A new first heartbeat is refused at once, with no write.
+        let other = NodeRequest.heartbeat(Heartbeat(executionID: ExecutionID(high: 4, low: 3), containerID: "c", clientTimestamp: 1_700_000_005))
+        let (_, refused) = it.submit(other, wallMs: 1_700_000_005_030, now: JudgeTime(ms: 5_030))
+        #expect(appends(refused).isEmpty)
+        #expect(refused.answers.count == 1 && refused.answers.allSatisfy { if case .failure = $0.result { true } else { false } })
+        check(it)
+        // The stalled append lands after all: the registration is applied (the client's retry finds it).
+        _ = it.appended(batch.0, .success([LogPosition(segment: 1, offset: 1)]), now: at(9_000))
+        #expect(it.core.table[id] != nil)
+        let recovered = it.checkDeadlines(now: at(9_100))
+        #expect(!it.core.storeHealth.isStalled)
+        #expect(recovered.immediate.contains(.observe(.storeRecovered(stalledMs: 4_090))))
+        // It leads again only after the store has answered for the recovery time.
+        _ = it.step { $0.tick(now: at(9_200), alive: ["n1"], synced: true) }
+        #expect(it.core.status.leader == nil)
+        _ = it.step { $0.tick(now: at(19_200), alive: ["n1"], synced: true) }
+        #expect(it.core.status.leader == "n1")
+        check(it)
+    }
 }

@@ -43,7 +43,8 @@ import Testing
         #expect(!report.detectionLatenciesMs.isEmpty)
     }
 
-    /// n1's store hangs for 140 s (a frozen network mount), longer than a check interval: what it was writing completes after
+    /// n1's store hangs for 140 s (a frozen network mount), longer than a check interval: it
+    /// stops leading once its appends run past the stall limit, n2 takes over and judges: what it was writing completes after
     /// the stall, requests behind it wait, and nothing is lost, doubled or marked falsely.
     @Test(arguments: [61, 62, 63] as [UInt64])
     func aLeaderWhoseStoreStallsLosesNothing(seed: UInt64) {
@@ -53,6 +54,10 @@ import Testing
         expectClean(report)
         #expect(report.stalledAppends > 0)
         #expect(!report.detectionLatenciesMs.isEmpty)
+        // n1 stops leading within the stall limit; the next node leads and marks during the stall.
+        #expect(report.terms >= 2)
+        #expect(report.marksDuringStall["n2", default: 0] > 0)
+        #expect(report.marksDuringStall["n1", default: 0] == 0)
     }
 
     /// Containers that resend their first heartbeat at once: the second waits behind the

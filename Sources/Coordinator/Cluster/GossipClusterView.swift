@@ -20,6 +20,10 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
         GossipReplicaBridge.alive(gossip.members(), me: me, configured: configured)
     }
 
+    public func unfitNodes() -> Set<String> {
+        GossipReplicaBridge.unfit(gossip.members(), configured: configured) { gossip.entry(GossipReplicaBridge.storeReportKey, of: $0) }
+    }
+
     public func confirmedNodes() -> Set<String> {
         GossipReplicaBridge.confirmed(gossip.members(), me: me, configured: configured)
     }

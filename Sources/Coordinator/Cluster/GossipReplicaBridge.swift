@@ -12,7 +12,9 @@ public enum GossipReplicaBridge {
         switch change {
         case .updated(let origin, let key, let stored):
             // The reserved key holds a node's report about itself (``KeyringReport``), not a heartbeat.
-            guard origin.id != core.me, let bytes = stored.value, key != KeyringReport.entryKey else { return ([], true) }
+            // The reserved keys hold a node's reports about itself (``KeyringReport``,
+            // ``StoreHealthReport``), not heartbeats.
+            guard origin.id != core.me, let bytes = stored.value, key != KeyringReport.entryKey, key != storeReportKey else { return ([], true) }
             guard let actions = core.merge(remoteValue: bytes, id: ExecutionID(high: key.high, low: key.low), origin: origin.id, stampMs: stored.stamp, now: now) else {
                 return ([], false)
             }
@@ -35,6 +37,14 @@ public enum GossipReplicaBridge {
     /// The configured nodes a gossip membership shows alive, this node included.
     public static func alive(_ members: [Member], me: String, configured: Set<String>) -> Set<String> {
         Set(members.filter { $0.status.isReachable }.map(\.identity.id)).intersection(configured).union([me])
+    }
+
+    /// The reserved entry of ``StoreHealthReport`` in each node's own table.
+    public static let storeReportKey = EntryKey(high: StoreHealthReport.id.high, low: StoreHealthReport.id.low)
+
+    /// Reachable configured peers whose own table says their store is stalled.
+    public static func unfit(_ members: [Member], configured: Set<String>, report: (String) -> VersionedValue?) -> Set<String> {
+        Set(members.filter { $0.status.isReachable && configured.contains($0.identity.id) && StoreHealthReport.stalled(report($0.identity.id)?.value) }.map(\.identity.id))
     }
 
     /// Of the configured nodes, those a gossip membership shows confirmed alive (not merely

@@ -23,6 +23,10 @@ public enum ConfigKeys {
             "store.snapshot_interval_s", \.store.snapshotInterval,
             "how often each node snapshots its state (a restart starts from its newest; a segment every node's snapshot has passed and older than `executions.retention_s` is deleted)"
         ),
+        .seconds(
+            "store.stall_s", \.store.stallLimit,
+            "an append unfinished this long makes the node's store stalled: it stops leading (the next node leads), refuses durable requests with 503 and fails `/health`; it leads again after its store has answered for twice this long"
+        ),
     ]
 
     static let executions: [ConfigKey<VigilConfiguration>] = [

@@ -69,6 +69,10 @@ public struct StoreSettings: Sendable, Equatable {
     /// segment every node's snapshot has passed, and older than the retention, is deleted).
     /// Default 300 s.
     public var snapshotInterval: Duration
+    /// An append unfinished this long makes the store stalled (``StoreHealth``). Default 5 s:
+    /// a healthy fsync on a network filesystem takes milliseconds (a few hundred under load),
+    /// while GlusterFS blocks 42 s and NFS `hard` forever when their server is gone.
+    public var stallLimit: Duration = .seconds(5)
 
     public init(path: String = "data/store", segmentBytes: Int = 64 << 20, snapshotInterval: Duration = .seconds(300)) {
         self.path = path

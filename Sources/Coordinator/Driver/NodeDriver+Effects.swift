@@ -84,6 +84,8 @@ extension NodeDriver {
     private func run(_ effect: NodeEffect) async -> DriverOutput? {
         switch effect {
         case .append(let batch, let writes):
+            let start = clocks.judge()
+            state.withLock { $0.interpreter.started(batch, at: start) }
             let result = await effects.log.append(writes)
             let now = clocks.now()
             return state.withLock { $0.interpreter.appended(batch, result, now: now) }

@@ -5,10 +5,14 @@ extension NodeDriver {
     /// One tick of the sweep duty with the membership as the caller sees it. A large table is
     /// swept in chunks, one lock each, so heartbeats get in between. Returns once the writes it
     /// asked for (strikes, marks, claims) are durable or failed.
-    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>?) async {
+    /// The store's deadlines are checked first (``NodeInterpreter/checkDeadlines(now:)``), so a
+    /// stalled store stops this node leading in the same tick.
+    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>?, unfit: Set<String> = []) async {
         let now = clocks.now()
         var (output, pending) = state.withLock { state in
-            (state.interpreter.step { $0.tick(now: now, alive: alive, synced: synced, confirmed: confirmed) }, state.interpreter.core.sweepPending)
+            let deadlines = state.interpreter.checkDeadlines(now: now)
+            let tick = state.interpreter.step { $0.tick(now: now, alive: alive, synced: synced, confirmed: confirmed, unfit: unfit) }
+            return (deadlines + tick, state.interpreter.core.sweepPending)
         }
         while pending {
             await Task.yield()

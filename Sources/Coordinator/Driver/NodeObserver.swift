@@ -11,6 +11,7 @@ public struct NodeObserver: Sendable {
     let sweep: SweepMetrics
     let notifications: NotificationMetrics
     let probes: ProbeMetrics
+    let store: StoreHealthMetrics
 
     /// - Parameters:
     ///   - channels: the configured notification channels (a counter pair each).
@@ -22,6 +23,7 @@ public struct NodeObserver: Sendable {
         self.sweep = SweepMetrics(factory: factory)
         self.notifications = NotificationMetrics(channels: channels, factory: factory)
         self.probes = ProbeMetrics(services: services, factory: factory)
+        self.store = StoreHealthMetrics(factory: factory)
     }
 
     /// Logs and counts what the core reports.
@@ -57,6 +59,15 @@ public struct NodeObserver: Sendable {
             logger.error("Could not record a notification event or acknowledgement; trying again", metadata: ["notification.key": "\(key)", "error": "\(reason)"])
         case .probed, .repairSuppressed, .serviceChanged, .serviceNotRecorded:
             observeProbe(event)
+        case .storeStalled(let batches):
+            store.stalls.increment()
+            store.stalled.record(1)
+            logger.critical("Store stalled: an append has not finished within the stall limit; not leading, refusing durable requests", metadata: [
+                "store.appends_waiting": "\(batches)",
+            ])
+        case .storeRecovered(let stalledMs):
+            store.stalled.record(0)
+            logger.notice("Store answers again", metadata: ["store.stalled_ms": "\(stalledMs)"])
         }
     }
 
@@ -146,5 +157,18 @@ public struct NodeObserver: Sendable {
         default:
             break  // routed by observe(_:)
         }
+    }
+}
+
+/// The store's health as this node's appends show it.
+struct StoreHealthMetrics: Sendable {
+    /// Stalls noticed.
+    let stalls: Counter
+    /// 1 while the store is stalled.
+    let stalled: Gauge
+
+    init(factory: any MetricsFactory) {
+        stalls = Counter(label: "vigil_store_stalls_total", factory: factory)
+        stalled = Gauge(label: "vigil_store_stalled", factory: factory)
     }
 }

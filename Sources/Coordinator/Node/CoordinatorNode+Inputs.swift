@@ -47,9 +47,12 @@ extension CoordinatorNode {
 
     /// One check of the sweep duty (leadership every call, a sweep once per interval); returns
     /// once the writes it asked for are done.
-    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil) async {
-        await driver.tick(alive: alive, synced: synced, confirmed: confirmed)
+    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, unfit: Set<String> = []) async {
+        await driver.tick(alive: alive, synced: synced, confirmed: confirmed, unfit: unfit)
     }
+
+    /// This node's store, as its appends show it.
+    public var storeHealth: StoreHealth { read { $0.storeHealth } }
 
     /// Forgets finished executions past the retention. Returns how many.
     @discardableResult

@@ -12,6 +12,9 @@ extension NodeCore {
         settings.nodeDeadAfterMs = configuration.notifications.nodeDeadAfter.wholeMilliseconds
         settings.services = configuration.probes.effectiveServices(nodes: configuration.nodes).map(\.rule)
         settings.probeAutoStart = configuration.probes.autoStart
+        settings.stallLimitMs = configuration.store.stallLimit.wholeMilliseconds
+        settings.requestDeadlineMs = min(1_500, settings.stallLimitMs)
+        settings.storeRecoveryMs = 2 * settings.stallLimitMs
         var core = NodeCore(settings: settings)
         core.configureKeyring(configuration.gossip.keys)
         return core

@@ -7,10 +7,13 @@ public protocol MembershipSource: Sendable {
     func syncedWithAlivePeers() -> Bool
     /// Of ``aliveNodes()``, those confirmed alive (not merely suspect), itself included.
     func confirmedNodes() -> Set<String>
+    /// Peers that say their store is stalled (``StoreHealthReport``): they must not lead.
+    func unfitNodes() -> Set<String>
 }
 
 extension MembershipSource {
     public func confirmedNodes() -> Set<String> { aliveNodes() }
+    public func unfitNodes() -> Set<String> { [] }
 }
 
 /// Membership when nothing else is known: only this node is alive.

@@ -31,7 +31,9 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
 
     /// One check (exposed for tests that drive time by hand).
     func check() async {
-        await node.tick(alive: membership.aliveNodes(), synced: membership.syncedWithAlivePeers(), confirmed: membership.confirmedNodes())
+        await node.tick(
+            alive: membership.aliveNodes(), synced: membership.syncedWithAlivePeers(), confirmed: membership.confirmedNodes(), unfit: membership.unfitNodes()
+        )
     }
 
     /// How often leadership is re-evaluated (at most; never less often than the check interval).

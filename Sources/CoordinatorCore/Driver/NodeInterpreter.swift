@@ -25,6 +25,8 @@ public struct NodeInterpreter: Sendable {
     public internal(set) var core: NodeCore
     var parked: [WriteTicket: [Parked]] = [:]
     var batches: [BatchID: [BatchEntry]] = [:]
+    /// When the shell started each append in flight (judge time), for the deadlines.
+    var started: [BatchID: JudgeTime] = [:]
     private var nextRequest: UInt64 = 1
     private var nextBatch: UInt64 = 1
 
@@ -72,6 +74,11 @@ public struct NodeInterpreter: Sendable {
             out = out + carry(actions)
         case .wait(let ticket):
             parked[ticket, default: []].append(request)
+        case .write(let ticket, _) where core.storeHealth.isStalled:
+            // A stalled store takes no new write: refused at once, so the client moves on.
+            let failure = WriteFailure(.stalled, detail: "this node's store is stalled; try another node")
+            out = out + carry(core.writeFailed(ticket, failure: failure, now: now))
+            out.answers.append((request.id, .failure(StoreUnavailable(failure))))
         case .write(let ticket, let write):
             out.effects.append(.append(openBatch([BatchEntry(ticket: ticket, request: request.id)]), [write]))
         case .needsDurablePath:
@@ -86,6 +93,7 @@ public struct NodeInterpreter: Sendable {
     /// failed. Applies what the writes were for, answers their requests, decides again the
     /// requests that waited on them, and returns what follows.
     public mutating func appended(_ batch: BatchID, _ result: Result<[LogPosition], WriteFailure>, now: NodeNow) -> DriverOutput {
+        started[batch] = nil
         guard let entries = batches.removeValue(forKey: batch) else { return DriverOutput() }
         var out = DriverOutput()
         var actions: [NodeAction] = []
@@ -110,6 +118,41 @@ public struct NodeInterpreter: Sendable {
         out = out + carry(actions)
         for entry in entries {
             for request in parked.removeValue(forKey: entry.ticket) ?? [] { decide(request, judge: now.judge, into: &out) }
+        }
+        return out
+    }
+
+    /// The shell started `batch`'s append at `time`: its deadlines run from here.
+    public mutating func started(_ batch: BatchID, at time: JudgeTime) {
+        if batches[batch] != nil { started[batch] = time }
+    }
+
+    /// The deadlines at `now`: a request whose write has taken longer than the request deadline
+    /// is answered 503 (its write goes on and may land: the client's retry then finds the fact),
+    /// and so are the requests parked behind it; an append older than the stall limit makes the
+    /// store stalled; once none is, it has recovered (``StoreHealth``).
+    public mutating func checkDeadlines(now: NodeNow) -> DriverOutput {
+        var out = DriverOutput()
+        let failure = WriteFailure(.stalled, detail: "this node's store did not answer in time; the write may still land, retry")
+        var stalled = 0
+        for (batch, start) in started {
+            let age = now.judge - start
+            if age >= core.settings.stallLimitMs { stalled += 1 }
+            guard age >= core.settings.requestDeadlineMs, var entries = batches[batch] else { continue }
+            for index in entries.indices {
+                for parked in parked.removeValue(forKey: entries[index].ticket) ?? [] {
+                    out.answers.append((parked.id, .failure(StoreUnavailable(failure))))
+                }
+                guard let request = entries[index].request else { continue }
+                out.answers.append((request, .failure(StoreUnavailable(failure))))
+                entries[index].request = nil
+            }
+            batches[batch] = entries
+        }
+        if stalled > 0 {
+            out = out + carry(core.storeStalled(appends: stalled, now: now))
+        } else if core.storeHealth.isStalled {
+            out = out + carry(core.storeRecovered(now: now))
         }
         return out
     }
@@ -175,6 +218,7 @@ public struct NodeInterpreter: Sendable {
         for (ticket, requests) in parked where !requests.isEmpty {
             guard seen.contains(ticket) else { return "\(requests.count) request(s) parked behind \(ticket), which no batch holds" }
         }
+        for batch in started.keys where batches[batch] == nil { return "\(batch) has a start time but is not in flight" }
         return nil
     }
 }

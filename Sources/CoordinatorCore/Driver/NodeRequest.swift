@@ -33,6 +33,8 @@ public struct WriteFailure: Error, Sendable, Equatable, CustomStringConvertible 
         case closed
         /// The node is shutting down and no longer writes.
         case shuttingDown
+        /// The store did not answer within the deadline (the write may still land).
+        case stalled
     }
 
     public var code: Code

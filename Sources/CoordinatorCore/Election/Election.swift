@@ -59,7 +59,9 @@ public struct Election: Sendable {
     ///   - alive: configured nodes this node considers alive, itself included.
     ///   - highestTermSeen: the highest term in gossip or the store.
     ///   - activeClaim: the highest claim not released (``TermLedger/active``).
-    public mutating func update(alive: Set<String>, highestTermSeen: UInt64, activeClaim: TermClaim? = nil, now: JudgeTime) -> Change {
+    ///   - unfit: alive nodes that must not lead now (their store is stalled); they still count
+    ///     for the quorum, and a claim they hold is not deferred to.
+    public mutating func update(alive: Set<String>, highestTermSeen: UInt64, activeClaim: TermClaim? = nil, unfit: Set<String> = [], now: JudgeTime) -> Change {
         let members = alive.intersection(configured).union([me])
         let quorate = members.count >= quorum
         let wasLeading = leader == me
@@ -69,8 +71,8 @@ public struct Election: Sendable {
             holdoffUntil = now + holdoffMs
         }
         term = max(term, highestTermSeen)
-        var newLeader = quorate ? members.min() : nil
-        if quorate, let claim = activeClaim, claim.node != me, members.contains(claim.node) { newLeader = claim.node }
+        var newLeader = quorate ? members.subtracting(unfit).min() : nil
+        if quorate, let claim = activeClaim, claim.node != me, members.contains(claim.node), !unfit.contains(claim.node) { newLeader = claim.node }
         // The hold-off only stands while the claim that superseded us does: once its holder has
         // released it (it yielded to us, a lower id), waiting out the rest would leave the
         // cluster without a leader for nothing.

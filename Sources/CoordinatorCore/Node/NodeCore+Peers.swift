@@ -147,3 +147,27 @@ extension NodeCore {
         return Array(marked.sorted { ($0.terminal!.finishedAtMs, $0.id) > ($1.terminal!.finishedAtMs, $1.id) }.prefix(limit))
     }
 }
+
+extension NodeCore {
+    /// This node's store stalled (an append ran past the stall limit): it gossips so, and its
+    /// next tick stops leading (``StoreHealth``).
+    mutating func storeStalled(appends: Int, now: NodeNow) -> [NodeAction] {
+        guard storeHealth.stalledSince == nil else { return [] }
+        storeHealth.stalledSince = now.judge
+        storeHealth.stalls += 1
+        status.lastError = "the store stalled: an append has not finished within \(settings.stallLimitMs) ms"
+        return [.report(.storeStalled(batches: appends)), .publish(storeReport(stalled: true, now: now))]
+    }
+
+    /// The store answers again (every stalled append finished).
+    mutating func storeRecovered(now: NodeNow) -> [NodeAction] {
+        guard let since = storeHealth.stalledSince else { return [] }
+        storeHealth.stalledSince = nil
+        storeHealth.healthySince = now.judge
+        return [.report(.storeRecovered(stalledMs: now.judge - since)), .publish(storeReport(stalled: false, now: now))]
+    }
+
+    private func storeReport(stalled: Bool, now: NodeNow) -> GossipPublication {
+        GossipPublication(id: StoreHealthReport.id, value: StoreHealthReport.value(stalled: stalled), stampMs: now.wall.ms)
+    }
+}

@@ -8,7 +8,8 @@ extension NodeCore {
     ///   - alive: configured nodes this node considers alive, itself included.
     ///   - synced: this node's copy of every alive peer's gossip table is up to date.
     ///   - confirmed: of `alive`, those not merely suspect (``SweepDuty/Input/confirmed``).
-    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil) -> [NodeAction] {
+    ///   - unfit: peers that say their store is stalled (this node's own store is known here).
+    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, unfit: Set<String> = []) -> [NodeAction] {
         var actions: [NodeAction] = []
         var input = SweepDuty.Input(
             now: now.judge, wall: now.wall, alive: alive, highestTermSeen: ledger.highestTerm,
@@ -16,6 +17,7 @@ extension NodeCore {
             activeClaim: ledger.active, termDurable: status.termDurable
         )
         input.confirmed = confirmed
+        input.unfit = storeHealth.fitToLead(now: now.judge, recoveryMs: settings.storeRecoveryMs) ? unfit.subtracting([me]) : unfit.union([me])
         let wasLeading = duty.election.leader == me
         let previousTerm = duty.election.term
         var result = duty.decide(input)

@@ -41,6 +41,14 @@ public struct NodeCore: Sendable {
         public var services: [ServiceRule] = []
         /// `HEARTBEAT_AUTO_START`: with `false` the prober waits for `/admin/heartbeat/start`.
         public var probeAutoStart = true
+        /// `store.stall_s`: an append unfinished this long makes the store stalled (``StoreHealth``).
+        public var stallLimitMs: Int64 = 5_000
+        /// A request waits at most this long for its write; then it is answered 503 (the write
+        /// may still land: the client's retry finds it). 1.5 s, so that with the 250 ms tick every
+        /// such request is answered within 2 s.
+        public var requestDeadlineMs: Int64 = 1_500
+        /// After a stall, the store must answer this long before the node may lead again.
+        public var storeRecoveryMs: Int64 = 10_000
 
         public init(
             me: String, configured: [String], rule: SweepRule = SweepRule(), timestamps: TimestampFormatter = .utc,
@@ -69,6 +77,8 @@ public struct NodeCore: Sendable {
     var writes = WriteBook()
     /// Judge time at which the store was last read to its end.
     public internal(set) var storeReadThrough: JudgeTime?
+    /// This node's own store, as its appends show it.
+    public internal(set) var storeHealth = StoreHealth()
     /// The term this node claimed last and has not released.
     var ownClaim: UInt64?
     /// The write making this node's current claim durable, while in flight.

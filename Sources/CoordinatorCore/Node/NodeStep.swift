@@ -48,6 +48,12 @@ public struct GossipPublication: Sendable, Equatable {
     public var value: [UInt8]
     /// The origin's receive time (Unix ms): the gossip stamp.
     public var stampMs: Int64
+
+    public init(id: ExecutionID, value: [UInt8], stampMs: Int64) {
+        self.id = id
+        self.value = value
+        self.stampMs = stampMs
+    }
 }
 
 /// What a request from a container or an operator gets once it is decided.
@@ -132,4 +138,8 @@ public enum NodeEvent: Sendable, Equatable {
     case serviceChanged(ServiceState)
     /// A service's new state could not be made durable (decided again at its next probe).
     case serviceNotRecorded(String, reason: String)
+    /// An append ran past the stall limit: this node stops leading and refuses durable requests.
+    case storeStalled(batches: Int)
+    /// The store answers again after `stalledMs`.
+    case storeRecovered(stalledMs: Int64)
 }

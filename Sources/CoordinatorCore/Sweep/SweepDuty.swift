@@ -44,6 +44,8 @@ public struct SweepDuty: Sendable {
         /// leader cut off from every peer still counts them alive while they are only suspect,
         /// and must not strike executions whose heartbeats reach only the other side.
         public var confirmed: Set<String>? = nil
+        /// Alive nodes that must not lead now (their store is stalled, this node's included).
+        public var unfit: Set<String> = []
 
         public init(now: JudgeTime, wall: WallTime, alive: Set<String>, highestTermSeen: UInt64, syncedAt: JudgeTime?, paused: Bool, activeClaim: TermClaim? = nil, termDurable: Bool = true) {
             self.now = now
@@ -78,7 +80,7 @@ public struct SweepDuty: Sendable {
     }
 
     public mutating func decide(_ input: Input) -> Result {
-        let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, activeClaim: input.activeClaim, now: input.now)
+        let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, activeClaim: input.activeClaim, unfit: input.unfit, now: input.now)
         if change != .none { lastSweep = nil }
         if let synced = input.syncedAt { election.markCaughtUp(at: synced) }
         let members = input.alive.intersection(election.configured).union([election.me])

@@ -158,6 +158,9 @@ public final class GossipService<C: Clock>: Service, Sendable where C.Duration =
     /// The origins held (this node included).
     public func origins() -> [NodeIdentity] { state.withLock { $0.core.replica.origins } }
 
+    /// One entry of origin `id`'s table.
+    public func entry(_ key: EntryKey, of id: String) -> VersionedValue? { state.withLock { $0.core.replica.value(of: id, key: key) } }
+
     /// The entries of origin `id` (tombstones included).
     public func entries(of id: String) -> [EntryKey: VersionedValue] { state.withLock { $0.core.replica.entries(of: id) } }
 

@@ -21,7 +21,15 @@ enum HealthRoutes {
         let nodeID = ctx.node.id
         routes.add("/health", .get)
         router.get("/health") { _, _ -> Response in
-            ExecutionRoutes.json(.object(["status": .string("ok"), "node_id": .string(nodeID)]))
+            // A stalled store fails the check, so a load balancer takes the node out.
+            if let since = ctx.node.storeHealth.stalledSince {
+                let stalledS = (ctx.node.now().judge - since + ctx.node.configuration.store.stallLimit.wholeMilliseconds) / 1000
+                throw APIError(
+                    .serviceUnavailable, "Store stalled for \(stalledS) s on node \(nodeID): it takes no durable writes and does not lead",
+                    headers: [.retryAfter: "1"]
+                )
+            }
+            return ExecutionRoutes.json(.object(["status": .string("ok"), "node_id": .string(nodeID)]))
         }
 
         routes.add("/health/detailed", .get)
@@ -102,8 +110,10 @@ enum HealthRoutes {
         guard let store = ctx.node.store else { return .object(["status": .string("disabled")]) }
         let now = ctx.node.now().judge
         let readAgo: Double? = ctx.node.storeReadThrough.map { Double(now - $0) / 1000 }
+        let stalledS = ctx.node.storeHealth.stalledSince.map { Double(now - $0 + ctx.node.configuration.store.stallLimit.wholeMilliseconds) / 1000 }
         return .object([
-            "status": .string(readAgo.map { $0 < 10 } ?? false ? "ok" : "lagging"),
+            "status": .string(stalledS != nil ? "stalled" : readAgo.map { $0 < 10 } ?? false ? "ok" : "lagging"),
+            "stalled_s": stalledS.map { .double(($0 * 10).rounded() / 10) } ?? .null,
             "path": .string(store.root),
             "next_sequence": .int(Int64(store.nextSequence)),
             "fsyncs": .int(Int64(store.fsyncCount)),

@@ -68,12 +68,13 @@ enum MonitoringRoutes {
         }
     }
 
-    /// Runs a durable operation, mapping a store failure to 503.
+    /// Runs a durable operation, mapping a store failure to 503 with `Retry-After: 1` (another
+    /// node, or this one in a moment, can take it; a load balancer retries elsewhere).
     static func durably<T>(_ operation: () async throws(StoreUnavailable) -> T) async throws(APIError) -> T {
         do {
             return try await operation()
         } catch {
-            throw APIError(.serviceUnavailable, error.description)
+            throw APIError(.serviceUnavailable, error.description, headers: [.retryAfter: "1"])
         }
     }
 
