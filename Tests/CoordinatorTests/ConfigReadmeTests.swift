@@ -12,6 +12,12 @@ import Testing
             return
         }
         let table = readme[begin.upperBound..<end.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
+        // `VIGIL_UPDATE_README=1 swift test --filter ConfigReadmeTests` writes the table in.
+        if table != generated, ProcessInfo.processInfo.environment["VIGIL_UPDATE_README"] == "1" {
+            let updated = readme.replacingCharacters(in: begin.upperBound..<end.lowerBound, with: "\n" + generated + "\n")
+            try updated.write(to: ConfigurationTests.repoRoot.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+            return
+        }
         #expect(table == generated, "README.md's configuration table is stale; put this between its config-keys markers:\n\(generated)")
     }
 

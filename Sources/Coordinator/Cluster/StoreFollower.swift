@@ -79,9 +79,12 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    /// Reads every file from `tail` to its end on the blocking pool.
+    /// Reads every file from `tail` to its end on the blocking pool, under the node's store
+    /// deadline (a read that hangs on a frozen mount stalls the store).
     private func poll(_ tail: StoreTail) async throws -> (records: (records: [StoreRecord], damages: [StoreDamage]), tail: StoreTail) {
         let reader = store.reader
+        node.storeRead(since: node.now().judge)
+        defer { node.storeRead(since: nil) }
         return try await blockingPool.runIfActive {
             var tail = tail
             let polled = try tail.poll(reader)

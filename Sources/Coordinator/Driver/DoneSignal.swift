@@ -1,27 +1,46 @@
 import Synchronization
 
-/// Resumes one waiter once `count` pieces of work have signalled (the appends a caller's step
-/// asked for, each with what followed from it).
+/// Lets one caller wait until `count` pieces of work have signalled (the appends its step asked
+/// for, each with what followed from it); the wait also ends when the waiting task is
+/// cancelled (the work goes on).
 final class DoneSignal: Sendable {
-    private let state: Mutex<(remaining: Int, waiter: CheckedContinuation<Void, Never>?)>
+    private struct State {
+        var remaining: Int
+        var waiter: CheckedContinuation<Void, Never>?
+        /// All signalled, or the waiter gave up: a wait returns at once.
+        var over = false
+    }
 
-    init(count: Int, waiter: CheckedContinuation<Void, Never>) {
-        state = Mutex((count, waiter))
-        if count == 0 { finishNow() }
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(remaining: count, over: count <= 0))
     }
 
     func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.remaining -= 1
-            guard state.remaining <= 0 else { return nil }
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        finish { $0.remaining -= 1; return $0.remaining <= 0 }
     }
 
-    private func finishNow() {
-        let waiter = state.withLock { state in
+    /// Returns once every piece has signalled, or at once if the task is (or gets) cancelled.
+    func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state in
+                    if state.over || Task.isCancelled { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            finish { _ in true }
+        }
+    }
+
+    private func finish(when done: (inout State) -> Bool) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard done(&state) else { return nil }
+            state.over = true
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -114,7 +114,7 @@ extension NodeDriver {
         return await effects.prober?.probe(service) ?? ProbeResult(healthy: false, latencyMs: 0, detail: "no prober on this node")
     }
 
-    private var isAccepting: Bool { state.withLock { $0.accepting } }
+    var isAccepting: Bool { state.withLock { $0.accepting } }
 
     private func finished() {
         state.withLock { $0.running -= 1 }

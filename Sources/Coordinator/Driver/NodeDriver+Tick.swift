@@ -5,14 +5,12 @@ extension NodeDriver {
     /// One tick of the sweep duty with the membership as the caller sees it. A large table is
     /// swept in chunks, one lock each, so heartbeats get in between. Returns once the writes it
     /// asked for (strikes, marks, claims) are durable or failed.
-    /// The store's deadlines are checked first (``NodeInterpreter/checkDeadlines(now:)``), so a
-    /// stalled store stops this node leading in the same tick.
+    /// It waits for its writes at most the stall limit: a stalled store must not stop the
+    /// node re-evaluating its leadership (the deadlines are watched by ``run()``).
     public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>?, unfit: Set<String> = []) async {
         let now = clocks.now()
         var (output, pending) = state.withLock { state in
-            let deadlines = state.interpreter.checkDeadlines(now: now)
-            let tick = state.interpreter.step { $0.tick(now: now, alive: alive, synced: synced, confirmed: confirmed, unfit: unfit) }
-            return (deadlines + tick, state.interpreter.core.sweepPending)
+            (state.interpreter.step { $0.tick(now: now, alive: alive, synced: synced, confirmed: confirmed, unfit: unfit) }, state.interpreter.core.sweepPending)
         }
         while pending {
             await Task.yield()
@@ -25,7 +23,7 @@ extension NodeDriver {
         let swept = output.immediate.contains { if case .observe(.swept) = $0 { true } else { false } }
         let (leader, outbox) = read { core in (core.status.leader, (core.outbox.pending.count, core.outbox.oldestPendingMs, core.outbox.attemptsInFlight)) }
         observer.ticked(leader: leader, sweptInMs: swept ? clocks.judge().ms - now.judge.ms : nil, outbox: outbox, wallMs: now.wall.ms)
-        await carryOutAndWait(output)
+        await carryOutAndWait(output, atMost: .milliseconds(read { $0.settings.stallLimitMs }))
     }
 
     /// Starts the probes due now as child tasks; when the next is due (`nil`: not probing now).

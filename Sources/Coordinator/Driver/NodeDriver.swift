@@ -98,12 +98,19 @@ public final class NodeDriver: Service, Sendable {
         await carryOutAndWait(output)
     }
 
-    /// Carries out `output` and returns once its appends (and what followed) are done.
-    func carryOutAndWait(_ output: DriverOutput) async {
+    /// Carries out `output` and returns once its appends (and what followed) are done, or after
+    /// `limit` (a stalled store must not hold the caller's loop: the appends go on).
+    func carryOutAndWait(_ output: DriverOutput, atMost limit: Duration? = nil) async {
         let appends = output.batches.count
         guard appends > 0 else { return carryOut(output) }
-        await withCheckedContinuation { continuation in
-            carryOut(output, done: DoneSignal(count: appends, waiter: continuation))
+        let done = DoneSignal(count: appends)
+        carryOut(output, done: done)
+        guard let limit else { return await done.wait() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await done.wait() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -112,6 +119,7 @@ public final class NodeDriver: Service, Sendable {
     /// Runs every effect as a child task until graceful shutdown (then drains) or cancellation.
     public func run() async throws {
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.watchDeadlines() }
             await withGracefulShutdownHandler {
                 for await job in jobs {
                     group.addTask { await self.execute(job) }
@@ -124,6 +132,21 @@ public final class NodeDriver: Service, Sendable {
             group.cancelAll()
         }
         await effects.shutdown()
+    }
+
+    /// Every 250 ms, the store's deadlines (``NodeInterpreter/checkDeadlines(now:)``): requests
+    /// waiting too long on a write are answered 503, and a stall is noticed (and its end), even
+    /// while every other loop of the node waits on the store.
+    private func watchDeadlines() async {
+        while isAccepting, !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) }
+            } catch {
+                return
+            }
+            let now = clocks.now()
+            carryOut(state.withLock { $0.interpreter.checkDeadlines(now: now) })
+        }
     }
 
     /// Effects still running as child tasks.

@@ -1,5 +1,6 @@
 import CoordinatorCore
 import Gossip
+import Synchronization
 
 /// What the node's services feed it: store records, gossip changes, ticks, retention, probes.
 extension CoordinatorNode {
@@ -49,6 +50,12 @@ extension CoordinatorNode {
     /// once the writes it asked for are done.
     public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, unfit: Set<String> = []) async {
         await driver.tick(alive: alive, synced: synced, confirmed: confirmed, unfit: unfit)
+    }
+
+    /// The store follower began a read of the store (`nil`: it ended); the driver's deadlines
+    /// watch it (``NodeInterpreter/reading(since:)``).
+    public func storeRead(since time: JudgeTime?) {
+        driver.state.withLock { $0.interpreter.reading(since: time) }
     }
 
     /// This node's store, as its appends show it.

@@ -27,6 +27,8 @@ public struct NodeInterpreter: Sendable {
     var batches: [BatchID: [BatchEntry]] = [:]
     /// When the shell started each append in flight (judge time), for the deadlines.
     var started: [BatchID: JudgeTime] = [:]
+    /// When the store read in progress (the follower's poll) began; `nil`: none.
+    var readStarted: JudgeTime?
     private var nextRequest: UInt64 = 1
     private var nextBatch: UInt64 = 1
 
@@ -127,6 +129,13 @@ public struct NodeInterpreter: Sendable {
         if batches[batch] != nil { started[batch] = time }
     }
 
+    /// The shell began reading the store (a poll of the peers' files) at `time`; `nil` when the
+    /// read ended. A read that runs past the stall limit stalls the store as an append does, so
+    /// a node with nothing to write still notices a frozen store.
+    public mutating func reading(since time: JudgeTime?) {
+        readStarted = time
+    }
+
     /// The deadlines at `now`: a request whose write has taken longer than the request deadline
     /// is answered 503 (its write goes on and may land: the client's retry then finds the fact),
     /// and so are the requests parked behind it; an append older than the stall limit makes the
@@ -149,6 +158,7 @@ public struct NodeInterpreter: Sendable {
             }
             batches[batch] = entries
         }
+        if let read = readStarted, now.judge - read >= core.settings.stallLimitMs { stalled += 1 }
         if stalled > 0 {
             out = out + carry(core.storeStalled(appends: stalled, now: now))
         } else if core.storeHealth.isStalled {
