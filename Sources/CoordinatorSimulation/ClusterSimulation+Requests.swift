@@ -84,11 +84,11 @@ extension ClusterSimulation {
             confirmed.remove(ids[blind.blindTo])
         }
         let synced = GossipReplicaBridge.synced(lag: node.gossip.replica.versionLag())
-        let unfit = GossipReplicaBridge.unfit(members, configured: Set(ids)) { node.gossip.replica.value(of: $0, key: GossipReplicaBridge.storeReportKey) }
+        let reports = GossipReplicaBridge.storeReports(members, configured: Set(ids)) { node.gossip.replica.value(of: $0, key: GossipReplicaBridge.storeReportKey) }
         let at = node.now(now)
         // As `NodeDriver.tick`: the store's deadlines first, then the core's tick.
         var output = node.interpreter.checkDeadlines(now: at)
-        output = output + node.interpreter.step { $0.tick(now: at, alive: alive, synced: synced, confirmed: confirmed, unfit: unfit) }
+        output = output + node.interpreter.step { $0.tick(now: at, alive: alive, synced: synced, confirmed: confirmed, storeReports: reports) }
         while node.interpreter.core.sweepPending { output = output + node.interpreter.step { $0.continueSweep(now: at) } }
         perform(output, by: i)
         let leaders = nodes.filter { $0.up && $0.interpreter.core.duty.election.leader == $0.id }

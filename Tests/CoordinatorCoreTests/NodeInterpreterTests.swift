@@ -110,7 +110,7 @@ import Testing
         let stalled = it.checkDeadlines(now: at(5_010))
         #expect(it.core.storeHealth.isStalled)
         #expect(stalled.immediate.contains(.observe(.storeStalled(batches: 1))))
-        #expect(stalled.immediate.contains(.publish(GossipPublication(id: StoreHealthReport.id, value: [1], stampMs: 1_700_000_005_010))))
+        #expect(stalled.immediate.contains(.publish(GossipPublication(id: StoreHealthReport.id, value: [1, 1], stampMs: 1_700_000_005_010))))
         tick = it.step { $0.tick(now: at(5_020), alive: ["n1"], synced: true) }
         #expect(it.core.status.leader == nil)
         // A new first heartbeat is refused at once, with no write.

@@ -15,7 +15,9 @@ for 30 s. Checked:
 - the 4 silent executions are FAILED within window + stall_s + take-over (15 s) of going silent,
   by another node; no heartbeating execution is ever FAILED;
 - after the thaw the node answers /health 200 again, and every acknowledged first heartbeat
-  (registration) is known to all three nodes: nothing acknowledged was lost.
+  (registration) is known to all three nodes: nothing acknowledged was lost;
+- the new leader told a command channel `store.stalled` and then `store.recovered` about the
+  frozen node, once each.
 
 Needs root and /dev/fuse (skipped with the reason otherwise) and bindfs.
 
@@ -30,7 +32,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from livecluster import Cluster, Failure, http  # noqa: E402
+from livecluster import Cluster, Failure, http, read_jsonl  # noqa: E402
 
 BIN = os.environ.get("VIGIL_BIN", ".build/debug/vigil")
 FREEZE_S = 30
@@ -64,7 +66,15 @@ def status(execution, node):
 
 
 try:
-    c.configure({"executions": {"heartbeat_timeout_s": 2, "check_interval_s": 0.5, "max_strikes": 3}, "store": {"path": shared, "stall_s": 5}})
+    events = c.path("events.jsonl")
+    append = c.path("append.sh")
+    with open(append, "w") as f:
+        f.write('#!/bin/sh\nbody=$(cat)\nexec 9>>"$1"\nflock 9\nprintf \'%s\\n\' "$body" >&9\n')
+    os.chmod(append, 0o755)
+    c.configure({
+        "executions": {"heartbeat_timeout_s": 2, "check_interval_s": 0.5, "max_strikes": 3}, "store": {"path": shared, "stall_s": 5},
+        "notifications": {"channels": [{"name": "log", "type": "command", "argv": [append, events], "events": ["store.*"], "timeout_s": 5}]},
+    })
     for n in c.ids:
         mount(n)
         c.start(n, env={"VIGIL_STORE_PATH": mounts[n]})
@@ -133,6 +143,15 @@ try:
         if any(status(e, n) == "failed" for n in c.ids):
             fail(f"a heartbeating execution {e} was marked FAILED")
     step("after the thaw: healthy again, every acknowledged registration on all three nodes, no live execution failed")
+
+    def told():
+        got = [(e.get("event"), e.get("subject_node")) for e in read_jsonl(events)]
+        return ("store.stalled", leader) in got and ("store.recovered", leader) in got and got
+
+    got = wait_for("store.stalled and store.recovered did not both reach the channel", 20, told)
+    if sorted(set(got)) != sorted(got):
+        fail(f"a store event reached the channel twice: {got}")
+    step(f"the channel was told: {got}")
     print("store-stall-live: PASS")
 except Failure as failure:
     print(failure, file=sys.stderr)

@@ -1,3 +1,4 @@
+import CoordinatorCore
 import Gossip
 
 /// The cluster as gossip membership sees it: who is alive (for the election) and the member
@@ -20,8 +21,8 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
         GossipReplicaBridge.alive(gossip.members(), me: me, configured: configured)
     }
 
-    public func unfitNodes() -> Set<String> {
-        GossipReplicaBridge.unfit(gossip.members(), configured: configured) { gossip.entry(GossipReplicaBridge.storeReportKey, of: $0) }
+    public func storeReports() -> [String: StoreReport] {
+        GossipReplicaBridge.storeReports(gossip.members(), configured: configured) { gossip.entry(GossipReplicaBridge.storeReportKey, of: $0) }
     }
 
     public func confirmedNodes() -> Set<String> {

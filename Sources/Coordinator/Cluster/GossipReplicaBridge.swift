@@ -42,9 +42,16 @@ public enum GossipReplicaBridge {
     /// The reserved entry of ``StoreHealthReport`` in each node's own table.
     public static let storeReportKey = EntryKey(high: StoreHealthReport.id.high, low: StoreHealthReport.id.low)
 
-    /// Reachable configured peers whose own table says their store is stalled.
-    public static func unfit(_ members: [Member], configured: Set<String>, report: (String) -> VersionedValue?) -> Set<String> {
-        Set(members.filter { $0.status.isReachable && configured.contains($0.identity.id) && StoreHealthReport.stalled(report($0.identity.id)?.value) }.map(\.identity.id))
+    /// What reachable configured peers' own tables say about their stores (peers that never
+    /// reported are left out: a store that never stalled).
+    public static func storeReports(_ members: [Member], configured: Set<String>, report: (String) -> VersionedValue?) -> [String: StoreReport] {
+        var out: [String: StoreReport] = [:]
+        for member in members where member.status.isReachable && configured.contains(member.identity.id) {
+            guard let value = report(member.identity.id)?.value else { continue }
+            let (state, stalls) = StoreHealthReport.decode(value)
+            out[member.identity.id] = StoreReport(state: state, stalls: stalls, generation: member.identity.generation)
+        }
+        return out
     }
 
     /// Of the configured nodes, those a gossip membership shows confirmed alive (not merely

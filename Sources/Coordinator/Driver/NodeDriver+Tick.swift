@@ -7,10 +7,10 @@ extension NodeDriver {
     /// asked for (strikes, marks, claims) are durable or failed.
     /// It waits for its writes at most the stall limit: a stalled store must not stop the
     /// node re-evaluating its leadership (the deadlines are watched by ``run()``).
-    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>?, unfit: Set<String> = []) async {
+    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>?, storeReports: [String: StoreReport] = [:]) async {
         let now = clocks.now()
         var (output, pending) = state.withLock { state in
-            (state.interpreter.step { $0.tick(now: now, alive: alive, synced: synced, confirmed: confirmed, unfit: unfit) }, state.interpreter.core.sweepPending)
+            (state.interpreter.step { $0.tick(now: now, alive: alive, synced: synced, confirmed: confirmed, storeReports: storeReports) }, state.interpreter.core.sweepPending)
         }
         while pending {
             await Task.yield()

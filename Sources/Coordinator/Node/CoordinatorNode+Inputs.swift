@@ -48,8 +48,8 @@ extension CoordinatorNode {
 
     /// One check of the sweep duty (leadership every call, a sweep once per interval); returns
     /// once the writes it asked for are done.
-    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, unfit: Set<String> = []) async {
-        await driver.tick(alive: alive, synced: synced, confirmed: confirmed, unfit: unfit)
+    public func tick(alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, storeReports: [String: StoreReport] = [:]) async {
+        await driver.tick(alive: alive, synced: synced, confirmed: confirmed, storeReports: storeReports)
     }
 
     /// The store follower began a read of the store (`nil`: it ended); the driver's deadlines

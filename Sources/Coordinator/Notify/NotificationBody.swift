@@ -107,6 +107,8 @@ public struct NotificationBody: Sendable {
             case .serviceRepairFailed: "could not be repaired"
             case .serviceRepairExhausted: "is still down; repairs stopped"
             case .serviceUp: "is up again"
+            case .storeStalled: "has a stalled store: it does not lead and refuses durable requests until the store answers"
+            case .storeRecovered: "has a store that answers again"
             }
         var line = "[vigil]\(event.isReminder ? " reminder:" : "") \(subject) \(what)"
         if let detail = event.detail ?? attempt.execution?.reason { line += ": \(detail)" }

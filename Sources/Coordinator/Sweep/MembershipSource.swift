@@ -1,3 +1,4 @@
+import CoordinatorCore
 /// What the sweep needs to know about the cluster. Gossip provides it; a node alone (or in
 /// tests) uses ``StandaloneMembership``.
 public protocol MembershipSource: Sendable {
@@ -7,13 +8,14 @@ public protocol MembershipSource: Sendable {
     func syncedWithAlivePeers() -> Bool
     /// Of ``aliveNodes()``, those confirmed alive (not merely suspect), itself included.
     func confirmedNodes() -> Set<String>
-    /// Peers that say their store is stalled (``StoreHealthReport``): they must not lead.
-    func unfitNodes() -> Set<String>
+    /// What reachable peers gossip about their stores (``StoreHealthReport``): a stalled one
+    /// must not lead.
+    func storeReports() -> [String: StoreReport]
 }
 
 extension MembershipSource {
     public func confirmedNodes() -> Set<String> { aliveNodes() }
-    public func unfitNodes() -> Set<String> { [] }
+    public func storeReports() -> [String: StoreReport] { [:] }
 }
 
 /// Membership when nothing else is known: only this node is alive.

@@ -32,7 +32,7 @@ public struct SweepService<C: Clock>: Service where C.Duration == Duration {
     /// One check (exposed for tests that drive time by hand).
     func check() async {
         await node.tick(
-            alive: membership.aliveNodes(), synced: membership.syncedWithAlivePeers(), confirmed: membership.confirmedNodes(), unfit: membership.unfitNodes()
+            alive: membership.aliveNodes(), synced: membership.syncedWithAlivePeers(), confirmed: membership.confirmedNodes(), storeReports: membership.storeReports()
         )
     }
 

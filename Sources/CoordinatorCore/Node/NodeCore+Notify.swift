@@ -34,10 +34,11 @@ extension NodeCore {
 
     /// Once per tick: the leader decides the explicit events (recovered, node, monitor); every
     /// node writes the events it queued and acknowledgements it owes; the leader sends what is due.
-    mutating func notificationTick(now: NodeNow, alive: Set<String>) -> [NodeAction] {
+    mutating func notificationTick(now: NodeNow, alive: Set<String>, storeReports: [String: StoreReport] = [:]) -> [NodeAction] {
         guard outbox.isActive else { return [] }
         if mayDeliver {
             decideLeaderEvents(now: now, alive: alive)
+            decideStoreEvents(storeReports, now: now)
         } else {
             notifying.absentSince = [:]
         }

@@ -156,7 +156,8 @@ extension NodeCore {
         storeHealth.stalledSince = now.judge
         storeHealth.stalls += 1
         status.lastError = "the store stalled: an append has not finished within \(settings.stallLimitMs) ms"
-        return [.report(.storeStalled(batches: appends)), .publish(storeReport(stalled: true, now: now))]
+        storeHealth.reportedFit = false
+        return [.report(.storeStalled(batches: appends)), .publish(storeReport(.stalled, now: now))]
     }
 
     /// The store answers again (every stalled append finished).
@@ -164,10 +165,18 @@ extension NodeCore {
         guard let since = storeHealth.stalledSince else { return [] }
         storeHealth.stalledSince = nil
         storeHealth.healthySince = now.judge
-        return [.report(.storeRecovered(stalledMs: now.judge - since)), .publish(storeReport(stalled: false, now: now))]
+        return [.report(.storeRecovered(stalledMs: now.judge - since)), .publish(storeReport(.recovering, now: now))]
     }
 
-    private func storeReport(stalled: Bool, now: NodeNow) -> GossipPublication {
-        GossipPublication(id: StoreHealthReport.id, value: StoreHealthReport.value(stalled: stalled), stampMs: now.wall.ms)
+    /// Once a recovered store has answered for the recovery time, the node says it may lead again.
+    mutating func reportStoreFitness(now: NodeNow) -> [NodeAction] {
+        let fit = storeHealth.fitToLead(now: now.judge, recoveryMs: settings.storeRecoveryMs)
+        guard fit, !storeHealth.reportedFit else { return [] }
+        storeHealth.reportedFit = true
+        return [.publish(storeReport(.fit, now: now))]
+    }
+
+    private func storeReport(_ state: StoreHealthReport.State, now: NodeNow) -> GossipPublication {
+        GossipPublication(id: StoreHealthReport.id, value: StoreHealthReport.value(state, stalls: storeHealth.stalls), stampMs: now.wall.ms)
     }
 }

@@ -8,9 +8,11 @@ extension NodeCore {
     ///   - alive: configured nodes this node considers alive, itself included.
     ///   - synced: this node's copy of every alive peer's gossip table is up to date.
     ///   - confirmed: of `alive`, those not merely suspect (``SweepDuty/Input/confirmed``).
-    ///   - unfit: peers that say their store is stalled (this node's own store is known here).
-    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, unfit: Set<String> = []) -> [NodeAction] {
-        var actions: [NodeAction] = []
+    ///   - storeReports: what alive peers gossip about their stores; a stalled one must not lead
+    ///     (this node's own store is known here), and the leader tells the channels.
+    public mutating func tick(now: NodeNow, alive: Set<String>, synced: Bool, confirmed: Set<String>? = nil, storeReports: [String: StoreReport] = [:]) -> [NodeAction] {
+        let unfit = Set(storeReports.filter { $0.value.state != .fit }.keys)
+        var actions = reportStoreFitness(now: now)
         var input = SweepDuty.Input(
             now: now.judge, wall: now.wall, alive: alive, highestTermSeen: ledger.highestTerm,
             syncedAt: synced ? storeReadThrough.map { min($0, now.judge) } : nil, paused: pause.paused,
@@ -55,7 +57,7 @@ extension NodeCore {
             sweep = SweepProgress(term: result.term, alive: alive, started: now)
             actions += continueSweep(now: now)
         }
-        actions += notificationTick(now: now, alive: alive)
+        actions += notificationTick(now: now, alive: alive, storeReports: storeReports)
         return actions
     }
 

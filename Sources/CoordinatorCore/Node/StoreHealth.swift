@@ -10,6 +10,8 @@ public struct StoreHealth: Sendable, Equatable {
     public internal(set) var healthySince: JudgeTime
     /// Stalls noticed since start.
     public internal(set) var stalls = 0
+    /// What this node last gossiped: fit to lead (``StoreHealthReport``).
+    var reportedFit = true
 
     public init(healthySince: JudgeTime = JudgeTime(ms: 0)) {
         self.healthySince = healthySince
@@ -26,13 +28,58 @@ public struct StoreHealth: Sendable, Equatable {
 }
 
 /// What each node gossips about its own store under a reserved key of its own table, so every
-/// node's election leaves out nodes whose store is stalled: one byte, 1 stalled, 0 healthy.
+/// node's election leaves out nodes whose store is stalled or just recovered, and the leader
+/// tells the channels: a state byte (0 fit to lead, 1 stalled, 2 answering again but not yet
+/// fit), then the number of stalls in this start (varint).
 public enum StoreHealthReport {
+    /// The store's state as reported.
+    public enum State: UInt8, Sendable {
+        case fit = 0
+        case stalled = 1
+        case recovering = 2
+    }
+
     /// The reserved execution id the report is published under (never a real execution).
     public static let id = ExecutionID(high: .max, low: .max - 1)
 
-    public static func value(stalled: Bool) -> [UInt8] { [stalled ? 1 : 0] }
+    public static func value(_ state: State, stalls: Int) -> [UInt8] {
+        var out: [UInt8] = [state.rawValue]
+        var n = UInt64(max(0, stalls))
+        while n >= 0x80 {
+            out.append(UInt8(n & 0x7F) | 0x80)
+            n >>= 7
+        }
+        out.append(UInt8(n))
+        return out
+    }
 
-    /// `true` when `value` says stalled; a missing or unknown value is healthy.
-    public static func stalled(_ value: [UInt8]?) -> Bool { value == [1] }
+    /// Decodes ``value(_:stalls:)``; a missing or malformed value is a fit store that never stalled.
+    public static func decode(_ value: [UInt8]?) -> (state: State, stalls: UInt64) {
+        guard let value, let first = value.first, let state = State(rawValue: first) else { return (.fit, 0) }
+        var n: UInt64 = 0
+        var shift: UInt64 = 0
+        for byte in value.dropFirst().prefix(9) {
+            n |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return (state, n) }
+            shift += 7
+        }
+        return (state, 0)
+    }
+}
+
+/// A peer's store as its own gossiped report says (``StoreHealthReport``), with the start
+/// (generation) it is about.
+public struct StoreReport: Sendable, Equatable {
+    public var state: StoreHealthReport.State
+    /// Stalls in this start.
+    public var stalls: UInt64
+    public var generation: UInt64
+
+    public var stalled: Bool { state == .stalled }
+
+    public init(state: StoreHealthReport.State, stalls: UInt64, generation: UInt64) {
+        self.state = state
+        self.stalls = stalls
+        self.generation = generation
+    }
 }

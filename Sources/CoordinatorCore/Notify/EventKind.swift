@@ -32,6 +32,10 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case serviceRepairExhausted = "service.repair_exhausted"
     /// A service that was down passed `success_threshold` probes in a row.
     case serviceUp = "service.up"
+    /// A node's store stalled: it stopped leading and refuses durable requests (told by the leader).
+    case storeStalled = "store.stalled"
+    /// A node's store that had stalled answers again.
+    case storeRecovered = "store.recovered"
 
     public var description: String { rawValue }
 

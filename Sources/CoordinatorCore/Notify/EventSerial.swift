@@ -44,7 +44,7 @@ public struct EventSerial: Sendable, Hashable {
             self.init(change: rest)
             guard self.rendered(kind: kind, executionID: executionID, subjectNode: subjectNode) == key else { return nil }
         case .executionFailed, .executionCompleted, .executionFenced, .notificationTest, .serviceDown, .serviceRepaired, .serviceRepairFailed,
-            .serviceRepairExhausted, .serviceUp:
+            .serviceRepairExhausted, .serviceUp, .storeStalled, .storeRecovered:
             return nil
         }
     }

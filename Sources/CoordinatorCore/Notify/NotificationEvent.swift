@@ -64,6 +64,9 @@ public struct NotificationEvent: Sendable, Equatable {
 
     public static func key(_ kind: EventKind, sequence: UInt64) -> String { "\(kind.rawValue):\(sequence)" }
 
+    /// A store stall episode of `node`: its start generation and the stall's number in it.
+    public static func key(_ kind: EventKind, node: String, generation: UInt64, stall: UInt64) -> String { "\(kind.rawValue):\(node):\(generation):\(stall)" }
+
     /// The `n`th reminder of a still-open episode (a node still dead, the monitor still degraded).
     public static func reminderKey(of key: String, number n: Int64) -> String { "\(key):reminder:\(n)" }
 

@@ -227,7 +227,8 @@ public struct Outbox: Sendable {
         case .monitorDegraded, .monitorRestored:
             guard case .sequence(let sequence)? = event.serial?.ordinal, sequence > monitor.sequence else { return }
             monitor = NodeChange(dead: event.kind == .monitorDegraded, sequence: sequence, sinceMs: event.occurredAtMs)
-        case .executionFenced, .notificationTest, .serviceDown, .serviceRepaired, .serviceRepairFailed, .serviceRepairExhausted, .serviceUp:
+        case .executionFenced, .notificationTest, .serviceDown, .serviceRepaired, .serviceRepairFailed, .serviceRepairExhausted, .serviceUp, .storeStalled,
+            .storeRecovered:
             break
         }
     }
