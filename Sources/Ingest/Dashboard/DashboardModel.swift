@@ -44,7 +44,7 @@ struct DashboardModel: Sendable {
             "term": .int(Int64(status.term)),
             "quorum": .string(status.quorum ? "yes" : "NO"),
             "pausedText": .string(status.paused ? "sweeping and probing STOPPED" : "sweeping"),
-            "storeText": .string(node.store == nil ? "in memory" : storeRead.map { $0 < 10 ? "fresh (read \(Self.age($0)) ago)" : "LAGGING (read \(Self.age($0)) ago)" } ?? "not read yet"),
+            "storeText": .string(storeText(storeRead)),
             "members": .array((node.cluster?.memberList() ?? []).map { m in
                 .object(["id": .string(m.id), "state": .string(m.state), "http": .string(m.http.map { "\($0)" } ?? "")])
             }),
@@ -140,6 +140,17 @@ struct DashboardModel: Sendable {
         case nil, .null?: ""
         case let other?: other.jsonText
         }
+    }
+
+    /// The store line: in memory, STALLED (this node's appends or reads hang), fresh or lagging.
+    func storeText(_ storeRead: Double?) -> String {
+        let node = ctx.node
+        guard node.store != nil else { return "in memory" }
+        if let since = node.storeHealth.stalledSince {
+            let stalledMs = node.now().judge - since + node.configuration.store.stallLimit.wholeMilliseconds
+            return "STALLED for \(Self.age(Double(stalledMs) / 1000)): not leading, refusing durable requests"
+        }
+        return storeRead.map { $0 < 10 ? "fresh (read \(Self.age($0)) ago)" : "LAGGING (read \(Self.age($0)) ago)" } ?? "not read yet"
     }
 
     static func age(_ seconds: Double) -> String {

@@ -40,7 +40,8 @@ struct Status: AsyncParsableCommand {
             if store?["status"] == .string("disabled") {
                 print("store       disabled (in memory only)")
             } else {
-                print("store       \(Output.text(store?["status"])): \(Output.text(store?["path"])), peers read \(Output.age(store?["peers_read_s_ago"]?.numberValue)) ago, fsyncs \(Output.text(store?["fsyncs"]))")
+                let stalled = store?["stalled_s"]?.numberValue.map { " for \(Output.age($0)) (not leading, refusing durable requests)" } ?? ""
+                print("store       \(Output.text(store?["status"]))\(stalled): \(Output.text(store?["path"])), peers read \(Output.age(store?["peers_read_s_ago"]?.numberValue)) ago, fsyncs \(Output.text(store?["fsyncs"]))")
             }
         }
     }
