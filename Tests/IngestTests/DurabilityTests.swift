@@ -101,7 +101,7 @@ import Gossip
         store.close()
         let records = try StoreReader(root: dir.path).replay().records.filter { DurableKind($0.type) == .completion }
         let outcomes = Set(records.compactMap { ExecutionFact(type: $0.type, payload: $0.payload) }.compactMap { fact -> ExecutionStatus? in
-            if case .finished(_, let status, _, _, _, _, _) = fact { return status }
+            if case .finished(_, let status, _, _, _, _, _, _) = fact { return status }
             return nil
         })
         #expect(outcomes.count == 1)

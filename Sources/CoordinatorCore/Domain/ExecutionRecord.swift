@@ -126,6 +126,47 @@ public struct ExecutionRecord: Sendable, Equatable {
         }
     }
 
+    /// Takes a heartbeat received at `nowMs` (wall) and `seen` (judge): the newest heartbeat,
+    /// counted; a terminal status ends the execution. Strikes are the table's business.
+    mutating func absorb(_ heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime) {
+        // Heartbeats merged from other origins may carry a later stamp than this node's clock.
+        lastHeartbeatMs = max(nowMs, lastHeartbeatMs ?? .min)
+        self.seen = seen
+        origin = 0
+        if heartbeat.status.isTerminal {
+            status = heartbeat.status
+            terminal = TerminalInfo(
+                source: .heartbeat, finishedAtMs: nowMs,
+                reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil,
+                resultData: nil, errorMessage: nil
+            )
+        }
+        // One new blob: the value gossip carries for this heartbeat.
+        setHeartbeat(clientTimestamp: heartbeat.clientTimestamp, container: heartbeat.containerID.utf8, progress: heartbeat.progress?.compact[...] ?? [])
+        heartbeatCount &+= 1
+    }
+
+    /// What this record knows of its heartbeats, as a terminal record carries it.
+    public var history: HeartbeatHistory {
+        HeartbeatHistory(
+            registeredAtMs: registeredAtMs, lastHeartbeatMs: lastHeartbeatMs, heartbeatCount: heartbeatCount, strikes: strikes,
+            clientTimestamp: clientTimestamp, containerID: containerID, progress: progress
+        )
+    }
+
+    /// Takes the history a terminal record carries (registration, newest heartbeat, count,
+    /// strikes), replacing what the record held.
+    mutating func take(_ history: HeartbeatHistory) {
+        registeredAtMs = history.registeredAtMs
+        lastHeartbeatMs = history.lastHeartbeatMs
+        heartbeatCount = history.heartbeatCount
+        strikes = history.strikes
+        details = []
+        setHeartbeat(
+            clientTimestamp: history.clientTimestamp, container: Array(history.containerID.utf8), progress: history.progress?.compact[...] ?? []
+        )
+    }
+
     /// Sets the container id, keeping the rest.
     mutating func setContainer(_ container: String) {
         guard !hasContainer(container) else { return }

@@ -91,23 +91,19 @@ public struct ExecutionTable: Sendable {
     }
 
     private mutating func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime) {
-        // Heartbeats merged from other origins may carry a later stamp than this node's clock.
-        record.lastHeartbeatMs = max(nowMs, record.lastHeartbeatMs ?? .min)
-        record.seen = seen
-        record.origin = 0
-        if heartbeat.status.isTerminal {
-            record.status = heartbeat.status
-            record.terminal = TerminalInfo(
-                source: .heartbeat, finishedAtMs: nowMs,
-                reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil,
-                resultData: nil, errorMessage: nil
-            )
-        }
-        // One new blob: the value gossip carries for this heartbeat.
-        record.setHeartbeat(clientTimestamp: heartbeat.clientTimestamp, container: heartbeat.containerID.utf8, progress: heartbeat.progress?.compact[...] ?? [])
+        record.absorb(heartbeat, nowMs: nowMs, seen: seen)
         clearStrikes(&record)
-        record.heartbeatCount &+= 1
         adoptPendingStrikes(&record)
+    }
+
+    /// The history a terminal heartbeat's record carries: the execution as it will be once
+    /// ``apply(_:nowMs:seen:)`` has taken `heartbeat` (written before it is applied).
+    public func history(after heartbeat: Heartbeat, nowMs: Int64) -> HeartbeatHistory {
+        var record = records[heartbeat.executionID]
+            ?? ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
+        record.absorb(heartbeat, nowMs: nowMs, seen: record.seen)
+        record.strikes = 0
+        return record.history
     }
 
     /// Merges the newest heartbeat another coordinator (`origin`) received, as gossip delivered
@@ -248,11 +244,13 @@ public struct ExecutionTable: Sendable {
                 record.seen = seen
                 insert(record)
             }
-        case .finished(let id, let status, let source, let at, let reason, let result, let error):
+        case .finished(let id, let status, let source, let at, let reason, let result, let error, let history):
             let info = TerminalInfo(source: source, finishedAtMs: at, reason: reason, resultData: result, errorMessage: error)
             guard var record = records[id] else {
-                var record = ExecutionRecord(id: id, status: status, registeredAtMs: at)
+                var record = ExecutionRecord(id: id, status: status, registeredAtMs: history?.registeredAtMs ?? at)
                 record.terminal = info
+                if let history { record.take(history) }
+                record.seen = seen
                 insert(record)
                 return
             }
@@ -265,8 +263,27 @@ public struct ExecutionTable: Sendable {
                 strikeHistory[id] = nil
                 strikeLearned[id] = nil
             }
+            if let history { settle(&record, with: history, seen: seen) }
             replace(record)
         }
+    }
+
+    /// Gives a terminal execution the history its terminal record carries, so it shows what
+    /// the deciding node knew (on every node, and after a restart). A node that already knows a
+    /// newer heartbeat than the decider did keeps its own (a fenced mark, once revoked, must
+    /// not make the execution look older than it is).
+    public mutating func settle(_ id: ExecutionID, with history: HeartbeatHistory, seen: JudgeTime) {
+        guard var record = records[id], record.status.isTerminal else { return }
+        settle(&record, with: history, seen: seen)
+        replace(record)
+    }
+
+    private func settle(_ record: inout ExecutionRecord, with history: HeartbeatHistory, seen: JudgeTime) {
+        let known = record.lastHeartbeatMs ?? .min
+        guard (history.lastHeartbeatMs ?? .min) >= known else { return }
+        let newer = (history.lastHeartbeatMs ?? .min) > known
+        record.take(history)
+        if newer { record.seen = max(record.seen, seen) }
     }
 
     /// Sets a running execution's strike count and strike times (the sweep's judgement).

@@ -28,10 +28,10 @@ extension NodeCore {
             if kind == .failureMark {
                 guard !ledger.fences(writer: record.node, term: record.term, at: record.position) else { return [] }
                 guard table[fact.executionID]?.status != .failed || table[fact.executionID]?.terminal?.source != .sweep else { return [] }
-                table.apply(fact: fact, seen: now.judge)
+                table.apply(fact: fact, seen: seen(of: fact, now: now))
                 if table[fact.executionID]?.terminal?.source == .sweep { remember(mark: fact.executionID, writer: record.node, term: record.term, at: record.position) }
             } else {
-                table.apply(fact: fact, seen: now.judge)
+                table.apply(fact: fact, seen: seen(of: fact, now: now))
             }
             if kind != .registration { noteFinished(fact.executionID, writer: record.node, term: record.term, now: now, at: record.time) }
         case .notificationEvent:

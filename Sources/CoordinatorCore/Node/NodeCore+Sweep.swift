@@ -113,7 +113,8 @@ extension NodeCore {
                 leader: me, term: term, timestamps: settings.timestamps
             )
             let fact = ExecutionFact.finished(
-                id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: now.wall.ms, reason: reason, resultData: nil, errorMessage: nil
+                id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: now.wall.ms, reason: reason, resultData: nil, errorMessage: nil,
+                history: record?.history
             )
             let ticket = writes.open(.mark(fact, mark, term: term), execution: mark.executionID)
             actions.append(.write(ticket, DurableWrite(kind: .failureMark, term: term, time: now.wall, payload: fact.payload)))

@@ -136,14 +136,16 @@ public struct NodeCore: Sendable {
             if heartbeat.status == .running { return apply(heartbeat, now: now) }
         }
         guard mayWrite else { return .needsDurablePath }
+        let history = heartbeat.status.isTerminal ? table.history(after: heartbeat, nowMs: now.wall.ms) : nil
         let fact: ExecutionFact =
             heartbeat.status.isTerminal
             ? .finished(
                 id: id, status: heartbeat.status, source: .heartbeat, finishedAtMs: now.wall.ms,
-                reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil
+                reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil,
+                history: history
             )
             : .registered(id: id, registeredAtMs: now.wall.ms, containerID: heartbeat.containerID)
-        let ticket = writes.open(.heartbeat(heartbeat, now), execution: id)
+        let ticket = writes.open(.heartbeat(heartbeat, now, history), execution: id)
         return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
     }
 
@@ -161,12 +163,14 @@ public struct NodeCore: Sendable {
             // Already final with this outcome; only a heartbeat-reported one gains the notice's details.
             guard existing.terminal?.source == .heartbeat else { return .done(.recorded(.success(.unchanged)), actions: []) }
         }
+        // What the execution holds when the notice is applied (a notice for an unknown one creates it).
+        let history = (existing ?? ExecutionRecord(id: id, registeredAtMs: now.wall.ms, containerID: completion.containerID)).history
         let fact = ExecutionFact.finished(
             id: id, status: completion.outcome, source: .completion, finishedAtMs: existing?.terminal?.finishedAtMs ?? now.wall.ms,
             reason: completion.success ? nil : (completion.errorMessage ?? existing?.terminal?.reason ?? TerminalInfo.completionFailureReason),
-            resultData: completion.resultData, errorMessage: completion.errorMessage
+            resultData: completion.resultData, errorMessage: completion.errorMessage, history: history
         )
-        let ticket = writes.open(.completion(completion, now), execution: id)
+        let ticket = writes.open(.completion(completion, now, history), execution: id)
         return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
     }
 
@@ -209,15 +213,19 @@ public struct NodeCore: Sendable {
     public mutating func written(_ ticket: WriteTicket, at position: LogPosition, now: NodeNow) -> (answer: NodeAnswer?, actions: [NodeAction]) {
         guard let purpose = writes.close(ticket) else { return (nil, []) }
         switch purpose {
-        case .heartbeat(let heartbeat, let received):
+        case .heartbeat(let heartbeat, let received, let history):
             if case .done(let answer, let actions) = apply(heartbeat, now: received) {
                 guard heartbeat.status.isTerminal else { return (answer, actions) }
+                // The record shows what its durable record says (gossip may have moved it meanwhile).
+                if let history, case .heartbeat(.success(.finished)) = answer { table.settle(heartbeat.executionID, with: history, seen: received.judge) }
                 noteFinished(heartbeat.executionID, writer: me, term: 0, now: now)
                 return (answer, actions + deliveries(now: now))
             }
             return (nil, [])
-        case .completion(let completion, let received):
-            let answer = NodeAnswer.recorded(table.apply(completion, nowMs: received.wall.ms))
+        case .completion(let completion, let received, let history):
+            let result = table.apply(completion, nowMs: received.wall.ms)
+            if case .success = result { table.settle(completion.executionID, with: history, seen: received.judge) }
+            let answer = NodeAnswer.recorded(result)
             noteFinished(completion.executionID, writer: me, term: 0, now: now)
             return (answer, deliveries(now: now))
         case .registration(let registration, let received):
@@ -231,7 +239,7 @@ public struct NodeCore: Sendable {
             return (.keyringChanged, [])
         case .mark(let fact, let mark, let term):
             guard table[fact.executionID]?.status == .running, !ledger.fences(writer: me, term: term, at: position) else { return (nil, []) }
-            table.apply(fact: fact, seen: now.judge)
+            table.apply(fact: fact, seen: seen(of: fact, now: now))
             remember(mark: fact.executionID, writer: me, term: term, at: position)
             status.lastMarked += 1
             status.totalMarked += 1
@@ -319,6 +327,14 @@ public struct NodeCore: Sendable {
     func publication(_ id: ExecutionID) -> GossipPublication? {
         guard let maxBytes = settings.gossipValueBytes, let (value, stamp) = table[id]?.gossipValue(maxBytes: maxBytes) else { return nil }
         return GossipPublication(id: id, value: value, stampMs: stamp)
+    }
+
+    /// When this node "saw" the newest heartbeat a fact carries: now, or for a heartbeat
+    /// stamped before this node started (a restart reads it from the store), its stamp, so a
+    /// finished execution's heartbeat age reads as its real age (see ``SeenTime``).
+    func seen(of fact: ExecutionFact, now: NodeNow) -> JudgeTime {
+        guard case .finished(_, _, _, _, _, _, _, let history?) = fact, let last = history.lastHeartbeatMs else { return now.judge }
+        return SeenTime.forRemote(stamp: WallTime(ms: last), started: settings.started, now: now)
     }
 
     mutating func remember(mark id: ExecutionID, writer: String, term: UInt64, at position: LogPosition) {

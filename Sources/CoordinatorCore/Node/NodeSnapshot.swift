@@ -4,11 +4,12 @@ import VigilCodec
 /// instead of replaying the whole history (and so old segments can be deleted).
 ///
 /// It holds exactly what the store's records built: every execution still in memory as one
-/// durable fact (its registration, or its terminal outcome), the strike counts, every leadership
+/// durable fact (its registration, or its terminal outcome with its ``HeartbeatHistory``, so a
+/// finished execution keeps its last heartbeat, count and progress), the strike counts, every leadership
 /// claim and release with the readers' cut, the recent failure marks a later claim may still
-/// fence, the pause flag, and the shell's generation. Heartbeats are not in it (they live in
-/// memory and gossip): a restored running execution counts its timeout from the restart, as
-/// with a full replay.
+/// fence, the pause flag, and the shell's generation. A running execution's heartbeats are not
+/// in it (they live in memory and gossip): a restored running execution counts its timeout from
+/// the restart, as with a full replay.
 public struct NodeSnapshot: Sendable, Equatable {
     /// The node's start generation (the generation records may be deleted with old segments).
     public var generation: UInt64
@@ -201,7 +202,7 @@ extension NodeCore {
             if let terminal = record.terminal {
                 snapshot.facts.append(.finished(
                     id: record.id, status: record.status, source: terminal.source, finishedAtMs: terminal.finishedAtMs,
-                    reason: terminal.reason, resultData: terminal.resultData, errorMessage: terminal.errorMessage
+                    reason: terminal.reason, resultData: terminal.resultData, errorMessage: terminal.errorMessage, history: record.history
                 ))
             } else {
                 snapshot.facts.append(.registered(id: record.id, registeredAtMs: record.registeredAtMs, containerID: record.containerID))
@@ -228,7 +229,7 @@ extension NodeCore {
 
     /// Start-up from a snapshot, then the records written after it (oldest first).
     public mutating func restore(_ snapshot: NodeSnapshot, then records: [StoredRecord], now: NodeNow) -> [NodeAction] {
-        for fact in snapshot.facts { table.apply(fact: fact, seen: now.judge) }
+        for fact in snapshot.facts { table.apply(fact: fact, seen: seen(of: fact, now: now)) }
         for claim in snapshot.claims {
             ledger.add(claim)
             if claim.node == me { ownClaim = max(ownClaim ?? 0, claim.term) }

@@ -6,9 +6,11 @@
 struct WriteBook: Sendable {
     /// What to do once a write is durable.
     enum Purpose: Sendable {
-        /// A first or terminal heartbeat, received at `now`.
-        case heartbeat(Heartbeat, NodeNow)
-        case completion(Completion, NodeNow)
+        /// A first or terminal heartbeat, received at `now`; a terminal one with the history
+        /// its record carries.
+        case heartbeat(Heartbeat, NodeNow, HeartbeatHistory?)
+        /// A completion notice, with the history its record carries.
+        case completion(Completion, NodeNow, HeartbeatHistory)
         case registration(Registration, NodeNow)
         /// A failure mark of `term`.
         case mark(ExecutionFact, SweepMark, term: UInt64)

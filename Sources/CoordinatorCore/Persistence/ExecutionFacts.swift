@@ -2,14 +2,19 @@ import VigilCodec
 
 /// The facts a node makes durable in the store before it acknowledges them, in compact binary:
 /// registrations (an execution's existence) and terminal outcomes (completions, failures).
-/// Heartbeat refreshes are not stored: they live in memory and in gossip.
+/// Heartbeat refreshes are not stored: they live in memory and in gossip; a terminal fact
+/// carries what was known of them when the execution ended (``HeartbeatHistory``).
 public enum ExecutionFact: Sendable, Equatable {
     case registered(id: ExecutionID, registeredAtMs: Int64, containerID: String)
-    case finished(id: ExecutionID, status: ExecutionStatus, source: TerminalInfo.Source, finishedAtMs: Int64, reason: String?, resultData: [UInt8]?, errorMessage: String?)
+    /// `history` is `nil` only in records written before terminal facts carried it.
+    case finished(
+        id: ExecutionID, status: ExecutionStatus, source: TerminalInfo.Source, finishedAtMs: Int64, reason: String?, resultData: [UInt8]?,
+        errorMessage: String?, history: HeartbeatHistory? = nil
+    )
 
     public var executionID: ExecutionID {
         switch self {
-        case .registered(let id, _, _), .finished(let id, _, _, _, _, _, _): id
+        case .registered(let id, _, _), .finished(let id, _, _, _, _, _, _, _): id
         }
     }
 
@@ -17,7 +22,7 @@ public enum ExecutionFact: Sendable, Equatable {
     public var kind: DurableKind {
         switch self {
         case .registered: .registration
-        case .finished(_, _, let source, _, _, _, _): source == .sweep ? .failureMark : .completion
+        case .finished(_, _, let source, _, _, _, _, _): source == .sweep ? .failureMark : .completion
         }
     }
 
@@ -27,13 +32,14 @@ public enum ExecutionFact: Sendable, Equatable {
         case .registered(_, let at, let container):
             Varint.append(Varint.zigzag(at), to: &out)
             Self.appendString(container, to: &out)
-        case .finished(_, let status, let source, let at, let reason, let result, let error):
+        case .finished(_, let status, let source, let at, let reason, let result, let error, let history):
             out.append(status.rawValue)
             out.append(source.rawValue)
             Varint.append(Varint.zigzag(at), to: &out)
             Self.appendOptional(reason.map { Array($0.utf8) }, to: &out)
             Self.appendOptional(result, to: &out)
             Self.appendOptional(error.map { Array($0.utf8) }, to: &out)
+            history?.append(to: &out, finishedAtMs: at)
         }
         return out
     }
@@ -50,12 +56,19 @@ public enum ExecutionFact: Sendable, Equatable {
             guard let rawStatus = r.readByte(), let status = ExecutionStatus(rawValue: rawStatus), status.isTerminal,
                 let rawSource = r.readByte(), let source = TerminalInfo.Source(rawValue: rawSource),
                 let at = r.readVarint(), let reason = Self.readOptional(&r), let result = Self.readOptional(&r),
-                let error = Self.readOptional(&r), r.isAtEnd
+                let error = Self.readOptional(&r)
             else { return nil }
+            let finishedAt = Varint.unzigzag(at)
+            // Records written before the history existed end here.
+            var history: HeartbeatHistory?
+            if !r.isAtEnd {
+                guard let read = HeartbeatHistory(reading: &r, finishedAtMs: finishedAt), r.isAtEnd else { return nil }
+                history = read
+            }
             self = .finished(
-                id: id, status: status, source: source, finishedAtMs: Varint.unzigzag(at),
+                id: id, status: status, source: source, finishedAtMs: finishedAt,
                 reason: reason.map { String(decoding: $0, as: UTF8.self) }, resultData: result,
-                errorMessage: error.map { String(decoding: $0, as: UTF8.self) }
+                errorMessage: error.map { String(decoding: $0, as: UTF8.self) }, history: history
             )
         default:
             return nil

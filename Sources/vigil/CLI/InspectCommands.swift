@@ -160,7 +160,7 @@ struct Marks: AsyncParsableCommand {
         var seen = Set<ExecutionID>()
         var marks: [(Int64, String, String, String)] = []
         for record in records where DurableKind(record.type) == .failureMark {
-            guard case .finished(let id, _, _, let at, let reason, _, _)? = ExecutionFact(type: record.type, payload: record.payload),
+            guard case .finished(let id, _, _, let at, let reason, _, _, _)? = ExecutionFact(type: record.type, payload: record.payload),
                 seen.insert(id).inserted  // a mark is written once; a repeat by a second leader is ignored
             else { continue }
             marks.append((at, id.description, formatter.iso8601(unixMs: at), reason ?? ""))
