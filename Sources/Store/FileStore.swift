@@ -8,7 +8,13 @@ import Synchronization
 ///
 /// Guarantees:
 /// - `append` returns only after the record and (for a new segment) its directory entry are
-///   fsynced; a failed append throws and leaves no bytes behind;
+///   fsynced;
+/// - a failed append throws, but its records may have reached the file all the same (a network
+///   filesystem can report a write failed after the data arrived): before the caller hears of
+///   the failure the writer re-reads its tail, keeps the whole records that landed, truncates a
+///   torn one, and writes nothing more until it has done so; the records kept are handed out
+///   once by ``takeLanded()`` (every reader sees them, so the node must apply them too);
+/// - sequence numbers only grow within a node's files (a failed append may leave a gap);
 /// - concurrent appends share one write and one fsync (group commit);
 /// - at open, a torn tail of the node's newest segment is truncated back to the last whole record;
 /// - damage anywhere else is skipped and reported by readers, never stops a replay.
@@ -41,8 +47,27 @@ public final class FileStore: Sendable {
                 metrics.rotationFailures.increment()
                 failures.count.withLock { $0 += 1 }
                 logger?.error("Store could not start a new segment; appends go on in the current one", metadata: ["error": "\(error)"])
+            },
+            onLanded: { records, cutBytes in
+                metrics.landedAfterFailure.increment(by: records)
+                logger?.warning("Store re-read its tail after a failed append", metadata: [
+                    "store.records_landed": "\(records)", "store.bytes_truncated": "\(cutBytes)",
+                ])
             }
         )
+    }
+
+    /// Records that reached this node's files although their append was reported failed (the
+    /// writer found them when it re-read its tail after the failure), oldest first; each is
+    /// returned once. Peers read them, and so will this node's next start: the node applies
+    /// them now. No snapshot is written while some wait here.
+    public func takeLanded() -> [StoreRecord] {
+        committer.takeLanded()
+    }
+
+    /// Test-only: faults the next writes show (a write reported failed after it landed, …).
+    func inject(_ faults: InjectedFaults) {
+        committer.inject(faults)
     }
 
     /// Appends one record; returns once it is durable.
@@ -144,6 +169,8 @@ struct StoreMetrics: Sendable {
     let fsyncs = Counter(label: "vigil_store_fsyncs_total")
     let batchSize = Recorder(label: "vigil_store_batch_records")
     let rotationFailures = Counter(label: "vigil_store_rotation_failures_total")
+    /// Records found in the file after their append was reported failed.
+    let landedAfterFailure = Counter(label: "vigil_store_records_landed_after_failure_total")
 
     func recordBatch(_ records: Int) {
         appended.increment(by: records)

@@ -6,7 +6,9 @@ import Store
 
 /// Follows the other nodes' store files, so every node learns every durable fact: registrations,
 /// completions and failure marks written elsewhere, the leader's strike counts and claims, the
-/// pause flag. Together with gossiped heartbeats this makes every node's view whole.
+/// pause flag. Together with gossiped heartbeats this makes every node's view whole. It also
+/// applies this node's own records that reached the file although their append was reported
+/// failed (``FileStore/takeLanded()``): every reader sees them, so this node must too.
 ///
 /// Each poll that reads every file to its end tells the node so; a new leader counts no strike
 /// before such a read has happened since it took over. A failed read is logged and retried.
@@ -64,7 +66,11 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
                 let (polled, advanced) = try await poll(tail)
                 tail = advanced
                 let peers = polled.records.filter { $0.node != node.id }.map(StoredRecord.init)
-                await node.apply(stored: peers, readStartedAt: started)
+                // This node's own records that landed although their append was reported failed:
+                // peers apply them, so must this node (taken after the poll, before any snapshot).
+                let landed = store.takeLanded().map(StoredRecord.init)
+                await node.apply(stored: landed + peers, readStartedAt: started)
+                if !landed.isEmpty { logger.warning("Applied own store records whose append was reported failed", metadata: ["store.records": "\(landed.count)"]) }
                 for damage in polled.damages where reported.insert(damage.description).inserted {
                     logger.warning("Store damage skipped while following peers", metadata: ["store.damage": "\(damage)"])
                 }

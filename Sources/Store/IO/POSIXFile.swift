@@ -69,6 +69,10 @@ enum POSIXFile {
         return Int(info.st_size)
     }
 
+    static func seek(_ fd: Int32, to offset: Int, path: String) throws(StoreError) {
+        guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw error("lseek", path: path) }
+    }
+
     static func seekToEnd(_ fd: Int32, path: String) throws(StoreError) {
         guard lseek(fd, 0, SEEK_END) >= 0 else { throw error("lseek", path: path) }
     }

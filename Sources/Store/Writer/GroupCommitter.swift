@@ -6,6 +6,11 @@ import Synchronization
 ///
 /// The thread is separate from Swift Concurrency's pool on purpose: `fsync` blocks for
 /// milliseconds, and blocking the cooperative pool (or an event loop) would stall the node.
+///
+/// A failed append may have reached the file (see ``SegmentWriter``): the writer re-reads its
+/// tail before the callers hear of the failure, and the records it finds there wait in
+/// ``takeLanded()`` for the node to apply. Until they are taken no snapshot is written (a
+/// snapshot must hold everything before it that the node's files hold).
 final class GroupCommitter: @unchecked Sendable {
     private struct Pending {
         var records: [[UInt8]]
@@ -22,18 +27,23 @@ final class GroupCommitter: @unchecked Sendable {
     private var queue: [Pending] = []
     private var closed = false
     private var thread: Thread?
+    /// Records that reached the file although their append was reported failed, not yet taken.
+    private var landed: [StoreRecord] = []
     private let node: String
     private let onBatch: @Sendable (Int) -> Void
     private let onRotationFailure: @Sendable (StoreError) -> Void
+    private let onLanded: @Sendable (_ records: Int, _ cutBytes: Int) -> Void
 
     init(
         writer: SegmentWriter, node: String, onBatch: @escaping @Sendable (Int) -> Void = { _ in },
-        onRotationFailure: @escaping @Sendable (StoreError) -> Void = { _ in }
+        onRotationFailure: @escaping @Sendable (StoreError) -> Void = { _ in },
+        onLanded: @escaping @Sendable (_ records: Int, _ cutBytes: Int) -> Void = { _, _ in }
     ) {
         self.writer = writer
         self.node = node
         self.onBatch = onBatch
         self.onRotationFailure = onRotationFailure
+        self.onLanded = onLanded
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "vigil-store-\(node)"
         self.thread = thread
@@ -80,6 +90,23 @@ final class GroupCommitter: @unchecked Sendable {
         return writer.nextSequence
     }
 
+    /// Records that reached the file although their append was reported failed, oldest first;
+    /// each is returned once.
+    func takeLanded() -> [StoreRecord] {
+        condition.lock()
+        defer { condition.unlock() }
+        defer { landed = [] }
+        return landed
+    }
+
+    /// Test-only: faults the next writes show.
+    func inject(_ faults: InjectedFaults) {
+        writer.faults.withLock {
+            $0.writes += faults.writes
+            $0.failingTailReads += faults.failingTailReads
+        }
+    }
+
     /// Finishes what is queued, then stops the thread; returns once the thread has written and
     /// answered everything queued before it (it waits on the condition the thread broadcasts as
     /// it ends). Later appends fail with `.closed`. Must not be called from the committer thread.
@@ -104,29 +131,70 @@ final class GroupCommitter: @unchecked Sendable {
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
-
-            do {
-                let records = batch.flatMap(\.records)
-                let last = batch[batch.count - 1]
-                let rotationFailuresBefore = writer.rotationFailures
-                let following = last.firstSequence + UInt64(last.records.count)
-                var positions = try writer.write(records, following: following)[...]
-                if batch.contains(where: \.rotateAfter), writer.size > 0 { writer.rotateIfPossible(first: following) }
-                fsyncs.withLock { $0 += 1 }
-                if writer.rotationFailures > rotationFailuresBefore, let error = writer.lastRotationError { onRotationFailure(error) }
-                onBatch(records.count)
-                for pending in batch {
-                    let mine = positions.prefix(pending.records.count)
-                    positions = positions.dropFirst(pending.records.count)
-                    pending.continuation.resume(returning: mine.enumerated().map {
-                        StoreAppendResult(sequence: pending.firstSequence + UInt64($0.offset), position: $0.element)
-                    })
-                }
-            } catch {
-                for pending in batch { pending.continuation.resume(throwing: error) }
-            }
+            commit(batch)
         }
     }
+
+    /// Writes one batch and resumes its callers; a snapshot waits while landed records do.
+    private func commit(_ batch: [Pending]) {
+        var batch = batch
+        do {
+            if writer.tailUnsettled { try writer.settleTail() }
+        } catch {
+            publishLanded()
+            return fail(batch, error)
+        }
+        if publishLanded(), batch.contains(where: \.rotateAfter) {
+            fail(batch.filter(\.rotateAfter), StoreError(
+                code: .io, path: writer.directory,
+                detail: "records that reached the file although their append was reported failed are not applied yet; the snapshot waits for them"
+            ))
+            batch.removeAll(where: \.rotateAfter)
+            if batch.isEmpty { return }
+        }
+        do {
+            let records = batch.flatMap(\.records)
+            let last = batch[batch.count - 1]
+            let rotationFailuresBefore = writer.rotationFailures
+            let following = last.firstSequence + UInt64(last.records.count)
+            var positions = try writer.write(records, first: batch[0].firstSequence, following: following)[...]
+            if batch.contains(where: \.rotateAfter), writer.size > 0 { writer.rotateIfPossible(first: following) }
+            fsyncs.withLock { $0 += 1 }
+            if writer.rotationFailures > rotationFailuresBefore, let error = writer.lastRotationError { onRotationFailure(error) }
+            onBatch(records.count)
+            for pending in batch {
+                let mine = positions.prefix(pending.records.count)
+                positions = positions.dropFirst(pending.records.count)
+                pending.continuation.resume(returning: mine.enumerated().map {
+                    StoreAppendResult(sequence: pending.firstSequence + UInt64($0.offset), position: $0.element)
+                })
+            }
+        } catch {
+            // What landed is known before anyone hears of the failure.
+            publishLanded()
+            fail(batch, error)
+        }
+    }
+
+    private func fail(_ batch: [Pending], _ error: any Error) {
+        for pending in batch { pending.continuation.resume(throwing: error) }
+    }
+
+    /// Moves what the writer's tail re-read kept to ``takeLanded()``; returns whether any
+    /// landed record is waiting to be taken.
+    @discardableResult
+    private func publishLanded() -> Bool {
+        let found = writer.takeLanded()
+        let cut = writer.cutBytes
+        if !found.isEmpty || cut > reportedCut { onLanded(found.count, cut - reportedCut) }
+        reportedCut = cut
+        condition.lock()
+        defer { condition.unlock() }
+        landed += found
+        return !landed.isEmpty
+    }
+    /// Cut bytes already reported (written only by the committer thread).
+    private var reportedCut = 0
 }
 
 /// Where an appended record landed.
