@@ -96,16 +96,6 @@ public struct ExecutionTable: Sendable {
         adoptPendingStrikes(&record)
     }
 
-    /// The history a terminal heartbeat's record carries: the execution as it will be once
-    /// ``apply(_:nowMs:seen:)`` has taken `heartbeat` (written before it is applied).
-    public func history(after heartbeat: Heartbeat, nowMs: Int64) -> HeartbeatHistory {
-        var record = records[heartbeat.executionID]
-            ?? ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
-        record.absorb(heartbeat, nowMs: nowMs, seen: record.seen)
-        record.strikes = 0
-        return record.history
-    }
-
     /// Merges the newest heartbeat another coordinator (`origin`) received, as gossip delivered
     /// it: `stampMs` is that coordinator's receive time, `seen` when this node got it.
     ///
@@ -263,27 +253,9 @@ public struct ExecutionTable: Sendable {
                 strikeHistory[id] = nil
                 strikeLearned[id] = nil
             }
-            if let history { settle(&record, with: history, seen: seen) }
+            if let history { Self.settle(&record, with: history, seen: seen) }
             replace(record)
         }
-    }
-
-    /// Gives a terminal execution the history its terminal record carries, so it shows what
-    /// the deciding node knew (on every node, and after a restart). A node that already knows a
-    /// newer heartbeat than the decider did keeps its own (a fenced mark, once revoked, must
-    /// not make the execution look older than it is).
-    public mutating func settle(_ id: ExecutionID, with history: HeartbeatHistory, seen: JudgeTime) {
-        guard var record = records[id], record.status.isTerminal else { return }
-        settle(&record, with: history, seen: seen)
-        replace(record)
-    }
-
-    private func settle(_ record: inout ExecutionRecord, with history: HeartbeatHistory, seen: JudgeTime) {
-        let known = record.lastHeartbeatMs ?? .min
-        guard (history.lastHeartbeatMs ?? .min) >= known else { return }
-        let newer = (history.lastHeartbeatMs ?? .min) > known
-        record.take(history)
-        if newer { record.seen = max(record.seen, seen) }
     }
 
     /// Sets a running execution's strike count and strike times (the sweep's judgement).
@@ -350,7 +322,7 @@ public struct ExecutionTable: Sendable {
         counts.add(record.status)
     }
 
-    private mutating func replace(_ record: ExecutionRecord) {
+    mutating func replace(_ record: ExecutionRecord) {
         if let old = records.updateValue(record, forKey: record.id), old.status != record.status {
             counts.remove(old.status)
             counts.add(record.status)

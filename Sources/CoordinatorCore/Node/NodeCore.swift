@@ -214,20 +214,9 @@ public struct NodeCore: Sendable {
         guard let purpose = writes.close(ticket) else { return (nil, []) }
         switch purpose {
         case .heartbeat(let heartbeat, let received, let history):
-            if case .done(let answer, let actions) = apply(heartbeat, now: received) {
-                guard heartbeat.status.isTerminal else { return (answer, actions) }
-                // The record shows what its durable record says (gossip may have moved it meanwhile).
-                if let history, case .heartbeat(.success(.finished)) = answer { table.settle(heartbeat.executionID, with: history, seen: received.judge) }
-                noteFinished(heartbeat.executionID, writer: me, term: 0, now: now)
-                return (answer, actions + deliveries(now: now))
-            }
-            return (nil, [])
+            return heartbeatWritten(heartbeat, received: received, history: history, now: now)
         case .completion(let completion, let received, let history):
-            let result = table.apply(completion, nowMs: received.wall.ms)
-            if case .success = result { table.settle(completion.executionID, with: history, seen: received.judge) }
-            let answer = NodeAnswer.recorded(result)
-            noteFinished(completion.executionID, writer: me, term: 0, now: now)
-            return (answer, deliveries(now: now))
+            return completionWritten(completion, received: received, history: history, now: now)
         case .registration(let registration, let received):
             return (.recorded(table.apply(registration, nowMs: received.wall.ms, seen: received.judge)), [])
         case .pause(let paused, let stamp):
@@ -271,6 +260,24 @@ public struct NodeCore: Sendable {
             ledger.release(term: term, node: me)
             return (nil, [])
         }
+    }
+
+    /// A first or terminal heartbeat is durable: applied as received. A terminal one leaves the
+    /// record showing what its durable record says (gossip may have moved it meanwhile).
+    private mutating func heartbeatWritten(_ heartbeat: Heartbeat, received: NodeNow, history: HeartbeatHistory?, now: NodeNow) -> (answer: NodeAnswer?, actions: [NodeAction]) {
+        guard case .done(let answer, let actions) = apply(heartbeat, now: received) else { return (nil, []) }
+        guard heartbeat.status.isTerminal else { return (answer, actions) }
+        if let history, case .heartbeat(.success(.finished)) = answer { table.settle(heartbeat.executionID, with: history, seen: received.judge) }
+        noteFinished(heartbeat.executionID, writer: me, term: 0, now: now)
+        return (answer, actions + deliveries(now: now))
+    }
+
+    /// A completion notice is durable: applied as received, showing what its record says.
+    private mutating func completionWritten(_ completion: Completion, received: NodeNow, history: HeartbeatHistory, now: NodeNow) -> (answer: NodeAnswer?, actions: [NodeAction]) {
+        let result = table.apply(completion, nowMs: received.wall.ms)
+        if case .success = result { table.settle(completion.executionID, with: history, seen: received.judge) }
+        noteFinished(completion.executionID, writer: me, term: 0, now: now)
+        return (.recorded(result), deliveries(now: now))
     }
 
     /// A write the core asked for failed: nothing it was for is applied. Returns what to report;
