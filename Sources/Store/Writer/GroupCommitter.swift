@@ -10,7 +10,9 @@ import Synchronization
 /// A failed append may have reached the file (see ``SegmentWriter``): the writer re-reads its
 /// tail before the callers hear of the failure, and the records it finds there wait in
 /// ``takeLanded()`` for the node to apply. Until they are taken no snapshot is written (a
-/// snapshot must hold everything before it that the node's files hold).
+/// snapshot must hold everything before it that the node's files hold). An append its caller
+/// stopped waiting for (the node's store deadline) is not abandoned: the thread stays in the call,
+/// and its outcome, success or failure, is handled as any other.
 final class GroupCommitter: @unchecked Sendable {
     private struct Pending {
         var records: [[UInt8]]
