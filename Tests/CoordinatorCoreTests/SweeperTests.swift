@@ -146,26 +146,6 @@ import Testing
         #expect(t[a]?.strikes == 2)
     }
 
-    @Test func massSilenceStrikesNobody() {
-        var t = ExecutionTable()
-        for i in 0..<20 { beat(&t, ExecutionID(high: 9, low: UInt64(i)), at: i < 11 ? 0 : 400_000) }
-        let outcome = sweeper.sweep(&t, now: 400_001, wall: 0)
-        #expect(outcome.degraded == .massSilence(silent: 11, running: 20))
-        #expect(outcome.struck.isEmpty && outcome.marked.isEmpty)
-        #expect(t.allRecords.allSatisfy { $0.strikes == 0 })
-    }
-
-    @Test func silenceBehindOneDeadCoordinatorStrikesNobody() {
-        var t = ExecutionTable(localOrigin: "n1")
-        let entry = HeartbeatEntry(status: .running, registeredAtMs: 0, clientTimestamp: nil, containerID: "c", progress: nil)
-        for id in [a, b] { t.apply(remote: entry, id: id, origin: t.originIndex("n2")!, stampMs: 0, seen: 0) }
-        let outcome = sweeper.sweep(&t, now: 300_001, wall: 300_001, originAlive: { $0 != "n2" })
-        #expect(outcome.degraded == .coordinatorLost(node: "n2", silent: 2))
-        // Same silence, but the coordinator is alive: the jobs really are silent.
-        let real = sweeper.sweep(&t, now: 300_002, wall: 300_002, originAlive: { _ in true })
-        #expect(real.struck.count == 2)
-    }
-
     @Test func strikeBatchesRoundTrip() {
         let entries = [
             StrikeEntry(executionID: a, strikes: 2, lastHeartbeatMs: 1_700_000_000_123, strikeTimesMs: [1_700_000_100_000, 1_700_000_220_000]),

@@ -46,7 +46,7 @@ public struct NodeObserver: Sendable {
             ])
         case .tooManyOrigins(let origin):
             logger.warning("Heartbeats from one coordinator too many ignored", metadata: ["gossip.origin": "\(origin)"])
-        case .struck, .marked, .markNotRecorded, .degraded, .swept, .strikesNotRecorded:
+        case .struck, .marked, .markNotRecorded, .degraded, .massFailure, .swept, .strikesNotRecorded:
             observeSweep(event)
         case .notificationSettled(let ack):
             settled(ack)
@@ -109,9 +109,14 @@ public struct NodeObserver: Sendable {
             logger.notice("Execution marked lost", metadata: ["execution.id": "\(id)", "sweep.strikes": "\(strikes)", "sweep.rule": "\(rule.rawValue)"])
         case .markNotRecorded(let id, let reason):
             logger.error("Could not record a failure mark; the sweep tries again next interval", metadata: ["execution.id": "\(id)", "error": "\(reason)"])
-        case .degraded(let reason):
+        case .degraded(let reason, let held):
             sweep.degraded.increment()
-            logger.warning("Monitor degraded; sweep struck nobody", metadata: ["sweep.reason": "\(reason)"])
+            logger.warning("Monitor degraded; first strikes of silent executions held back", metadata: ["sweep.reason": "\(reason)", "sweep.held": "\(held)"])
+        case .massFailure(let mass):
+            sweep.massFailures.increment()
+            logger.warning("Mass failure: executions went silent at once while the monitor was healthy; judging them by the rule", metadata: [
+                "sweep.silent": "\(mass.silent)", "sweep.running": "\(mass.running)",
+            ])
         case .swept(let processed, let struck, let marking):
             sweep.processed.record(processed)
             logger.info("Sweep done", metadata: ["sweep.processed": "\(processed)", "sweep.struck": "\(struck)", "sweep.marking": "\(marking)"])

@@ -7,8 +7,10 @@ struct SweepMetrics: Sendable {
     let strikes: Counter
     /// Executions marked FAILED by the sweep, by rule.
     let marks: [SweepMark.Rule: Counter]
-    /// Sweeps the mass-failure guard turned into "monitor degraded".
+    /// Sweeps the mass-failure guard found the monitor may be blind in ("monitor degraded").
     let degraded: Counter
+    /// Sweeps that judged a mass silence with the monitor healthy (a mass failure).
+    let massFailures: Counter
     /// Leadership terms this node started.
     let termsStarted: Counter
     /// 1 while this node leads, else 0.
@@ -25,6 +27,7 @@ struct SweepMetrics: Sendable {
             .neverHeartbeated: Counter(label: "vigil_sweep_marks_total", dimensions: [("rule", SweepMark.Rule.neverHeartbeated.rawValue)], factory: factory),
         ]
         degraded = Counter(label: "vigil_sweep_degraded_total", factory: factory)
+        massFailures = Counter(label: "vigil_sweep_mass_failures_total", factory: factory)
         termsStarted = Counter(label: "vigil_leadership_terms_started_total", factory: factory)
         leading = Gauge(label: "vigil_sweep_leader", factory: factory)
         processed = Gauge(label: "vigil_sweep_processed", factory: factory)

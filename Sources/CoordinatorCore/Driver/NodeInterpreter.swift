@@ -69,6 +69,7 @@ public struct NodeInterpreter: Sendable {
             case .registration(let registration): core.receive(registration, now: now)
             case .pause(let paused): core.setPaused(paused, now: now)
             case .keyring(let change): core.changeKeyring(change, now: now)
+            case .releaseHold: core.releaseHold(now: now)
             }
         switch step {
         case .done(let answer, let actions):

@@ -7,6 +7,8 @@ public enum NodeRequest: Sendable {
     /// Pause (`true`) or resume sweeping cluster-wide.
     case pause(Bool)
     case keyring(KeyringBook.Change)
+    /// End the mass-failure guard's hold cluster-wide (`vigil sweep release`).
+    case releaseHold
 }
 
 /// Names one submitted request until it is answered.

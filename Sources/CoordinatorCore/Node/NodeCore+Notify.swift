@@ -128,12 +128,15 @@ extension NodeCore {
 
     // MARK: Events the leader decides
 
+    /// Queues an explicit event the leader decided, unless it is known, queued or being written.
+    private mutating func queueOnce(_ event: NotificationEvent) {
+        guard !outbox.knows(event.key), !notifying.eventWrites.contains(event.key), !notifying.queued.contains(where: { $0.key == event.key }) else { return }
+        notifying.queued.append(event)
+    }
+
     private mutating func decideLeaderEvents(now: NodeNow, alive: Set<String>) {
         let term = status.term
-        func queue(_ event: NotificationEvent) {
-            guard !outbox.knows(event.key), !notifying.eventWrites.contains(event.key), !notifying.queued.contains(where: { $0.key == event.key }) else { return }
-            notifying.queued.append(event)
-        }
+        func queue(_ event: NotificationEvent) { queueOnce(event) }
         // Recovered: a late execution heartbeated again (its strikes were cleared).
         for (id, stamp) in outbox.openLate {
             guard let record = table[id], record.status == .running else {
@@ -185,7 +188,23 @@ extension NodeCore {
                 ))
             }
         }
-        // The monitor: a degraded sweep opens an episode, a normal sweep closes it.
+        decideMonitorEvents(now: now)
+    }
+
+    /// The monitor: a degraded sweep opens an episode, a normal sweep closes it; a mass failure
+    /// is reported once per episode. An episode is the one already reported when its report is
+    /// not older than the earliest first strike among its executions (strike times are in the
+    /// store, so a new leader tells the same, and a leader that died before its report was
+    /// durable is made good by the next).
+    private mutating func decideMonitorEvents(now: NodeNow) {
+        let term = status.term
+        if let detail = status.massFailure, let onset = status.massFailureOnsetMs, outbox.massFailure.sequence == 0 || outbox.massFailure.sinceMs < onset {
+            queueOnce(NotificationEvent(
+                kind: .monitorMassFailure, key: NotificationEvent.key(.monitorMassFailure, sequence: outbox.massFailure.sequence + 1),
+                occurredAtMs: now.wall.ms, writer: me, term: term, detail: detail
+            ))
+        }
+        func queue(_ event: NotificationEvent) { queueOnce(event) }
         if let degraded = status.degraded, !outbox.monitor.dead {
             queue(NotificationEvent(
                 kind: .monitorDegraded, key: NotificationEvent.key(.monitorDegraded, sequence: outbox.monitor.sequence + 1), occurredAtMs: now.wall.ms,

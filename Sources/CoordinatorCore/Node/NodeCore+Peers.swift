@@ -50,6 +50,8 @@ extension NodeCore {
         case .keyringChange:
             guard let change = KeyringBook.change(payload: record.payload) else { return [] }
             keyring.apply(change)
+        case .sweepRelease:
+            applyRelease(at: record.time, by: record.node, now: now)
         case .generation:
             break
         }

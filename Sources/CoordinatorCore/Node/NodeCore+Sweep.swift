@@ -54,7 +54,7 @@ extension NodeCore {
         status.sweeping = result.sweeping
         if !result.sweeping { sweep = nil }  // a sweep under way is abandoned with the leadership
         if result.sweepDue {
-            sweep = SweepProgress(term: result.term, alive: alive, started: now)
+            sweep = SweepProgress(term: result.term, alive: alive, confirmed: confirmed, released: holdRelease.through, started: now)
             actions += continueSweep(now: now)
         }
         actions += notificationTick(now: now, alive: alive, storeReports: storeReports)
@@ -80,16 +80,35 @@ extension NodeCore {
     public mutating func continueSweep(now: NodeNow) -> [NodeAction] {
         guard var progress = sweep else { return [] }
         let end = min(table.count, progress.next + settings.sweepChunk)
-        duty.sweeper.survey(table, slots: progress.next..<end, now: progress.started.judge, wall: progress.started.wall, skip: writes.executions, into: &progress.survey)
+        duty.sweeper.survey(
+            table, slots: progress.next..<end, now: progress.started.judge, wall: progress.started.wall, skip: writes.executions,
+            releasedThrough: progress.released, into: &progress.survey
+        )
         progress.next = end
         guard end >= table.count else {
             sweep = progress
             return []
         }
         sweep = nil
-        let alive = progress.alive
-        let outcome = duty.sweeper.judge(&table, progress.survey, now: progress.started.judge, wall: progress.started.wall) { alive.contains($0) }
+        let evidence = monitorEvidence(progress)
+        let outcome = duty.sweeper.judge(&table, progress.survey, now: progress.started.judge, wall: progress.started.wall, evidence: evidence)
         return carryOut(outcome, term: progress.term, now: progress.started)
+    }
+
+    /// What this node knows of its own health for the sweep under way: which coordinators are
+    /// down or unconfirmed, whether its latest recent write failed, the operators' release.
+    func monitorEvidence(_ progress: SweepProgress) -> MonitorEvidence {
+        let others = Set(settings.configured).subtracting([me])
+        return MonitorEvidence(
+            down: others.subtracting(progress.alive), unconfirmed: others.subtracting(progress.confirmed ?? progress.alive),
+            storeFailure: writeHealth.failure(now: progress.started.judge, recentMs: settings.rule.heartbeatTimeoutMs), releasedThrough: progress.released
+        )
+    }
+
+    /// Applies an operator's release of the guard's hold; a leader sweeps at its next tick.
+    mutating func applyRelease(at time: WallTime, by node: String, now: NodeNow) {
+        guard holdRelease.apply(at: time, by: node, now: now), duty.election.leader == me else { return }
+        duty.sweepSoon()
     }
 
     /// Turns one sweep's decisions into writes and reports.
@@ -99,8 +118,12 @@ extension NodeCore {
         status.lastProcessed = outcome.processed
         status.lastStruck = outcome.struck.count
         status.lastMarked = 0
-        status.degraded = outcome.degraded?.description
-        if let degraded = outcome.degraded { actions.append(.report(.degraded(degraded))) }
+        status.lastHeld = outcome.held
+        status.degraded = outcome.degraded.map { GuardText.degraded($0, held: outcome.held, rule: settings.rule) }
+        status.massFailure = outcome.massFailure.map { GuardText.massFailure($0, outcome: outcome, rule: settings.rule) }
+        status.massFailureOnsetMs = outcome.massFailure == nil ? nil : outcome.onsetMs
+        if let degraded = outcome.degraded { actions.append(.report(.degraded(degraded, held: outcome.held))) }
+        if let mass = outcome.massFailure { actions.append(.report(.massFailure(mass))) }
         for strike in outcome.struck { actions.append(.report(.struck(strike.executionID, strikes: strike.strikes))) }
         if !outcome.struck.isEmpty {
             let ticket = writes.open(.strikes(outcome.struck), execution: nil)

@@ -102,6 +102,10 @@ public struct NodeCore: Sendable {
     /// The cluster's gossip keys (the configuration's until the store says otherwise).
     public internal(set) var keyring = KeyringBook(configured: [])
     var probing = false
+    /// When this node's durable writes last succeeded and last failed (the guard's store evidence).
+    public internal(set) var writeHealth = WriteHealth()
+    /// Operators' releases of the mass-failure guard's hold.
+    public internal(set) var holdRelease = HoldRelease()
 
     public init(settings: Settings) {
         self.settings = settings
@@ -193,6 +197,14 @@ public struct NodeCore: Sendable {
         return .write(ticket, DurableWrite(kind: .pauseFlag, term: status.term, time: stamp, payload: [paused ? 1 : 0]))
     }
 
+    /// Ends the mass-failure guard's hold cluster-wide (`vigil sweep release`; written first,
+    /// applied by every node when it reads the record): the executions stale now are judged by
+    /// the rule at the next sweep, which the leader runs at once.
+    public mutating func releaseHold(now: NodeNow) -> NodeStep {
+        let ticket = writes.open(.holdRelease(now.wall), execution: nil)
+        return .write(ticket, DurableWrite(kind: .sweepRelease, term: status.term, time: now.wall, payload: [1]))
+    }
+
     /// The keyring at start, from the configuration; ignored once the store has changed it.
     public mutating func configureKeyring(_ keys: [String]) {
         if !keyring.changed { keyring = KeyringBook(configured: keys) }
@@ -211,6 +223,7 @@ public struct NodeCore: Sendable {
     /// it was for; returns the answer for the request that asked (if a request did) and what
     /// else to do.
     public mutating func written(_ ticket: WriteTicket, at position: LogPosition, now: NodeNow) -> (answer: NodeAnswer?, actions: [NodeAction]) {
+        writeHealth.succeeded(at: now.judge)
         guard let purpose = writes.close(ticket) else { return (nil, []) }
         switch purpose {
         case .heartbeat(let heartbeat, let received, let history):
@@ -226,6 +239,9 @@ public struct NodeCore: Sendable {
         case .keyring(let change):
             keyring.apply(change)
             return (.keyringChanged, [])
+        case .holdRelease(let stamp):
+            applyRelease(at: stamp, by: me, now: now)
+            return (.holdReleased, [])
         case .mark(let fact, let mark, let term):
             guard table[fact.executionID]?.status == .running, !ledger.fences(writer: me, term: term, at: position) else { return (nil, []) }
             table.apply(fact: fact, seen: seen(of: fact, now: now))
@@ -283,10 +299,11 @@ public struct NodeCore: Sendable {
     /// A write the core asked for failed: nothing it was for is applied. Returns what to report;
     /// the request that asked (if any) gets the store's error from the shell.
     public mutating func writeFailed(_ ticket: WriteTicket, failure: WriteFailure, now: NodeNow) -> [NodeAction] {
+        if failure.code != .shuttingDown { writeHealth.failed(failure.detail, at: now.judge) }
         guard let purpose = writes.close(ticket) else { return [] }
         let reason = failure.detail
         switch purpose {
-        case .heartbeat, .completion, .registration, .pause, .keyring:
+        case .heartbeat, .completion, .registration, .pause, .keyring, .holdRelease:
             return []
         case .mark(let fact, _, _):
             status.lastError = "failure mark of \(fact.executionID) not recorded: \(reason)"
@@ -366,6 +383,10 @@ public struct NodeCore: Sendable {
 struct SweepProgress: Sendable {
     var term: UInt64
     var alive: Set<String>
+    /// Of `alive`, those confirmed (``SweepDuty/Input/confirmed``; `nil`: all of them).
+    var confirmed: Set<String>?
+    /// The operators' release as it stood when the sweep began (``HoldRelease/through``).
+    var released: JudgeTime?
     /// The sweep judges as of this moment, whatever chunk it is in.
     var started: NodeNow
     var next = 0

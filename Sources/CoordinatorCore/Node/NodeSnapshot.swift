@@ -27,6 +27,11 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var services: [StoredServiceState] = []
     /// The gossip keyring (``KeyringBook/snapshotPayload``) once the store changed it; empty before.
     public var keyring: [UInt8] = []
+    /// The latest release of the mass-failure guard's hold, if any.
+    public var holdRelease: HoldReleaseStamp?
+    /// Mass-failure episodes reported so far, and when the latest was (``Outbox/massFailure``).
+    public var massFailureSequence: UInt64 = 0
+    public var massFailureSinceMs: Int64 = 0
 
     public struct Release: Sendable, Equatable {
         public var term: UInt64
@@ -47,12 +52,24 @@ public struct NodeSnapshot: Sendable, Equatable {
         public var node: String
     }
 
+    /// A release of the guard's hold: when (wall ms) and by whom.
+    public struct HoldReleaseStamp: Sendable, Equatable {
+        public var timeMs: Int64
+        public var node: String
+
+        public init(timeMs: Int64, node: String) {
+            self.timeMs = timeMs
+            self.node = node
+        }
+    }
+
     public init(generation: UInt64) {
         self.generation = generation
     }
 
-    /// 2 added the outbox, 3 the probed services, 4 the keyring; older formats are still read.
-    static let format: UInt8 = 4
+    /// 2 added the outbox, 3 the probed services, 4 the keyring, 5 the hold release and the
+    /// mass-failure episodes; older formats are still read.
+    static let format: UInt8 = 5
 
     /// Compact binary: format, then each part as a count and its entries.
     public var encoded: [UInt8] {
@@ -102,6 +119,15 @@ public struct NodeSnapshot: Sendable, Equatable {
             Self.append(service.state.payload, to: &out)
         }
         Self.append(keyring, to: &out)
+        if let holdRelease {
+            out.append(1)
+            Varint.append(Varint.zigzag(holdRelease.timeMs), to: &out)
+            Self.append(Array(holdRelease.node.utf8), to: &out)
+        } else {
+            out.append(0)
+        }
+        Varint.append(massFailureSequence, to: &out)
+        Varint.append(Varint.zigzag(massFailureSinceMs), to: &out)
         return out
     }
 
@@ -162,6 +188,16 @@ public struct NodeSnapshot: Sendable, Equatable {
         if format >= 4 {
             guard let keyring = Self.bytes(&r) else { return nil }
             self.keyring = keyring
+        }
+        if format >= 5 {
+            guard let hasRelease = r.readByte() else { return nil }
+            if hasRelease != 0 {
+                guard let time = r.readVarint(), let node = Self.string(&r) else { return nil }
+                holdRelease = HoldReleaseStamp(timeMs: Varint.unzigzag(time), node: node)
+            }
+            guard let sequence = r.readVarint(), let since = r.readVarint() else { return nil }
+            massFailureSequence = sequence
+            massFailureSinceMs = Varint.unzigzag(since)
         }
         guard r.isAtEnd else { return nil }
     }
@@ -224,6 +260,9 @@ extension NodeCore {
         if outbox.isActive { snapshot.outbox = outbox.snapshotPayload }
         snapshot.services = prober.storedStates
         if keyring.changed { snapshot.keyring = keyring.snapshotPayload }
+        if let ms = holdRelease.latestMs, let node = holdRelease.latestNode { snapshot.holdRelease = NodeSnapshot.HoldReleaseStamp(timeMs: ms, node: node) }
+        snapshot.massFailureSequence = outbox.massFailure.sequence
+        snapshot.massFailureSinceMs = outbox.massFailure.sinceMs
         return snapshot
     }
 
@@ -242,6 +281,10 @@ extension NodeCore {
         if !snapshot.outbox.isEmpty, outbox.isActive { _ = outbox.restore(snapshot: snapshot.outbox, now: now) }
         for service in snapshot.services { prober.apply(stored: service.state, term: service.term, timeMs: service.timeMs) }
         if !snapshot.keyring.isEmpty, let restored = KeyringBook(snapshotPayload: snapshot.keyring) { keyring = restored }
+        if let release = snapshot.holdRelease { holdRelease.apply(at: WallTime(ms: release.timeMs), by: release.node, now: now) }
+        if snapshot.massFailureSequence > outbox.massFailure.sequence {
+            outbox.massFailure = Outbox.NodeChange(dead: false, sequence: snapshot.massFailureSequence, sinceMs: snapshot.massFailureSinceMs)
+        }
         // Strike counts wait for the heartbeat they judged (gossip brings it), as after a replay.
         table.apply(strikes: snapshot.strikes, seen: now.judge)
         return restore(records, now: now)

@@ -65,6 +65,8 @@ public enum NodeAnswer: Sendable, Equatable {
     case pauseSet
     /// The keyring change is durable and applied here.
     case keyringChanged
+    /// The release of the guard's hold is durable and applied here.
+    case holdReleased
 }
 
 /// The core's answer to a request: decided now, or after a durable write.
@@ -111,8 +113,10 @@ public enum NodeEvent: Sendable, Equatable {
     case marked(ExecutionID, rule: SweepMark.Rule, strikes: Int)
     /// A failure mark could not be made durable; the sweep tries again one interval later.
     case markNotRecorded(ExecutionID, reason: String)
-    /// The sweep blamed the monitor and struck nobody.
-    case degraded(DegradedReason)
+    /// The sweep found the monitor may be blind (the mass-failure guard) and held first strikes back.
+    case degraded(DegradedReason, held: Int)
+    /// A mass silence while the monitor was healthy: judged by the rule.
+    case massFailure(MassSilence)
     case swept(processed: Int, struck: Int, marking: Int)
     /// The leader could not make its term durable; it makes no decision until it can.
     case termNotDurable(term: UInt64, reason: String)

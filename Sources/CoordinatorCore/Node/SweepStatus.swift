@@ -12,7 +12,14 @@ public struct SweepStatus: Sendable, Equatable {
     public var lastProcessed = 0
     public var lastStruck = 0
     public var lastMarked = 0
+    /// Why the last sweep found the monitor may be blind, and what it held (``SweepGuard``).
     public var degraded: String?
+    /// Silent executions whose first strike the last sweep held back.
+    public var lastHeld = 0
+    /// The last sweep judged a mass silence with the monitor healthy: what it found.
+    public var massFailure: String?
+    /// The earliest first strike (wall ms) among that mass failure's executions: the episode's start.
+    public var massFailureOnsetMs: Int64?
     public var totalMarked = 0
     /// The last problem with the sweep's own writes (term, strikes, marks), for health.
     public var lastError: String?

@@ -27,6 +27,8 @@ struct WriteBook: Sendable {
         case release(term: UInt64)
         case pause(Bool, WallTime)
         case keyring(KeyringBook.Change)
+        /// An operator's release of the guard's hold, stamped with this wall time.
+        case holdRelease(WallTime)
     }
 
     private var pending: [WriteTicket: (purpose: Purpose, execution: ExecutionID?)] = [:]

@@ -16,10 +16,14 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case nodeDead = "node.dead"
     /// A coordinator node reported dead is back.
     case nodeAlive = "node.alive"
-    /// The sweep blamed the monitor (the mass-failure guard) and struck nobody.
+    /// The sweep found the monitor may be blind (the mass-failure guard) and holds first strikes
+    /// back for a while.
     case monitorDegraded = "monitor.degraded"
     /// A sweep after a degraded one judged normally again.
     case monitorRestored = "monitor.restored"
+    /// Many executions went silent at once while the monitor was healthy (a worker host died):
+    /// one event for the whole episode, besides each execution's own.
+    case monitorMassFailure = "monitor.mass_failure"
     /// `vigil notify test CHANNEL`: sent once to one channel, outside the outbox.
     case notificationTest = "notification.test"
     /// A probed service failed `max_retries` probes in a row.

@@ -39,7 +39,7 @@ public struct EventSerial: Sendable, Hashable {
             guard let node = subjectNode, let rest = Self.suffix(of: key, after: "\(kind.rawValue):\(node):") else { return nil }
             self.init(change: rest)
             guard self.rendered(kind: kind, executionID: executionID, subjectNode: subjectNode) == key else { return nil }
-        case .monitorDegraded, .monitorRestored:
+        case .monitorDegraded, .monitorRestored, .monitorMassFailure:
             guard let rest = Self.suffix(of: key, after: "\(kind.rawValue):") else { return nil }
             self.init(change: rest)
             guard self.rendered(kind: kind, executionID: executionID, subjectNode: subjectNode) == key else { return nil }
@@ -70,7 +70,7 @@ public struct EventSerial: Sendable, Hashable {
         case (.sequence(let sequence), .nodeDead), (.sequence(let sequence), .nodeAlive):
             guard let subjectNode else { return nil }
             base = NotificationEvent.key(kind, node: subjectNode, sequence: sequence)
-        case (.sequence(let sequence), .monitorDegraded), (.sequence(let sequence), .monitorRestored):
+        case (.sequence(let sequence), .monitorDegraded), (.sequence(let sequence), .monitorRestored), (.sequence(let sequence), .monitorMassFailure):
             base = NotificationEvent.key(kind, sequence: sequence)
         default:
             return nil

@@ -12,7 +12,8 @@ import VigilCodec
 ///   that recounts the same silence derives the same key, and a later silence a new one;
 /// - `node.dead:<node>:<n>`, `node.alive:<node>:<n>`, `monitor.degraded:<n>`,
 ///   `monitor.restored:<n>`: `n` counts that subject's changes in the store, so a new leader,
-///   having read the store, numbers the next change as the old one would have.
+///   having read the store, numbers the next change as the old one would have;
+///   `monitor.mass_failure:<n>` counts mass-failure episodes the same way.
 ///
 /// What the key numbers (a late episode's stamp, a change's count, a reminder's number) is also
 /// kept typed, as ``serial``: the outbox reads that, never the key's text.

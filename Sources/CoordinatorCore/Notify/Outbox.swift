@@ -109,6 +109,8 @@ public struct Outbox: Sendable {
     public internal(set) var nodeChanges: [String: NodeChange] = [:]
     /// The monitor's degraded episodes so far, and whether one is open.
     public internal(set) var monitor = NodeChange(dead: false, sequence: 0)
+    /// Mass-failure episodes so far, and when the latest was reported (`sinceMs`).
+    public internal(set) var massFailure = NodeChange(dead: false, sequence: 0)
 
     /// A subject's latest reported state.
     public struct NodeChange: Sendable, Equatable {
@@ -227,6 +229,9 @@ public struct Outbox: Sendable {
         case .monitorDegraded, .monitorRestored:
             guard case .sequence(let sequence)? = event.serial?.ordinal, sequence > monitor.sequence else { return }
             monitor = NodeChange(dead: event.kind == .monitorDegraded, sequence: sequence, sinceMs: event.occurredAtMs)
+        case .monitorMassFailure:
+            guard case .sequence(let sequence)? = event.serial?.ordinal, sequence > massFailure.sequence else { return }
+            massFailure = NodeChange(dead: false, sequence: sequence, sinceMs: event.occurredAtMs)
         case .executionFenced, .notificationTest, .serviceDown, .serviceRepaired, .serviceRepairFailed, .serviceRepairExhausted, .serviceUp, .storeStalled,
             .storeRecovered:
             break

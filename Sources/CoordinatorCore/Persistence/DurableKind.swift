@@ -31,6 +31,9 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
     case serviceState = 13
     /// A change of the gossip keyring an operator asked for (``KeyringBook/Change``).
     case keyringChange = 14
+    /// An operator released the mass-failure guard's hold (``HoldRelease``): executions stale
+    /// when it was made are judged now.
+    case sweepRelease = 15
 
     /// The record's name where people read it (`vigil store verify`): snake_case, stable.
     public var name: String {
@@ -48,6 +51,7 @@ public enum DurableKind: UInt8, Sendable, Hashable, CaseIterable {
         case .notificationGroup: "notification_group"
         case .serviceState: "service_state"
         case .keyringChange: "keyring_change"
+        case .sweepRelease: "sweep_release"
         }
     }
 }

@@ -12,6 +12,14 @@ public enum FailureReason {
         case .neverHeartbeated:
             parts.append("Never heartbeated within \(seconds(rule.heartbeatTimeoutMs)) s of registration; lost")
         }
+        switch mark.context {
+        case .massFailure(let mass)?:
+            parts.append("\(mass.silent) of \(mass.running) went silent at once; the monitor was healthy (every coordinator confirmed alive, store writes succeeding, heartbeats still arriving for the others)")
+        case .degraded(let reason)?:
+            parts.append("\(reason); strikes were held for up to \(seconds(rule.massFailureHoldMs)) s after the timeout (or until an operator's release), then counted")
+        case nil:
+            break
+        }
         if let record {
             if let last = record.lastHeartbeatMs {
                 var evidence = "last heartbeat received \(timestamps.iso8601(unixMs: last))"

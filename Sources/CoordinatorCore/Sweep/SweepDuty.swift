@@ -79,6 +79,9 @@ public struct SweepDuty: Sendable {
         election.reclaim(highestTermSeen: highestTermSeen, now: now)
     }
 
+    /// The next check sweeps, whatever the interval (an operator released the guard's hold).
+    mutating func sweepSoon() { lastSweep = nil }
+
     public mutating func decide(_ input: Input) -> Result {
         let change = election.update(alive: input.alive, highestTermSeen: input.highestTermSeen, activeClaim: input.activeClaim, unfit: input.unfit, now: input.now)
         if change != .none { lastSweep = nil }

@@ -24,25 +24,27 @@ public struct Sweeper: Sendable {
 
     /// One check: strikes, recoveries and marks decided at judge time `now` and wall time
     /// `wall`. Strike counts are updated in `table`; marks are returned (the node makes each
-    /// durable and applies it). The same as ``survey(_:slots:now:wall:skip:into:)`` over the
-    /// whole table followed by ``judge(_:_:now:wall:originAlive:)``.
+    /// durable and applies it). The same as ``survey(_:slots:now:wall:skip:releasedThrough:into:)``
+    /// over the whole table followed by ``judge(_:_:now:wall:evidence:)``.
     /// - Parameters:
     ///   - reserved: executions not to judge now (an outcome is being written).
-    ///   - originAlive: whether a coordinator is alive; used by the mass-failure guard.
+    ///   - evidence: what the node knows of its own health (the mass-failure guard weighs it).
     public func sweep(
-        _ table: inout ExecutionTable, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [],
-        originAlive: (String) -> Bool = { _ in true }
+        _ table: inout ExecutionTable, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [], evidence: MonitorEvidence = MonitorEvidence()
     ) -> SweepOutcome {
         var survey = SweepSurvey()
-        self.survey(table, slots: 0..<table.records.count, now: now, wall: wall, skip: reserved, into: &survey)
-        return judge(&table, survey, now: now, wall: wall, originAlive: originAlive)
+        self.survey(table, slots: 0..<table.records.count, now: now, wall: wall, skip: reserved, releasedThrough: evidence.releasedThrough, into: &survey)
+        return judge(&table, survey, now: now, wall: wall, evidence: evidence)
     }
 
     /// The read-only part of a sweep over some slots of the packed records: counts the running
-    /// executions and notes the silent ones. A node surveys a large table in chunks, letting
-    /// heartbeats in between (they take the same lock).
+    /// executions, notes the silent ones (apart, those a blind verdict would hold back:
+    /// ``SweepGuard/holdable(seen:strikes:now:rule:releasedThrough:)``) and the newest heartbeat of
+    /// the others. A node surveys a large table in chunks, letting heartbeats in between (they
+    /// take the same lock).
     public func survey(
-        _ table: ExecutionTable, slots: Range<Int>, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [], into survey: inout SweepSurvey
+        _ table: ExecutionTable, slots: Range<Int>, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [], releasedThrough: JudgeTime? = nil,
+        into survey: inout SweepSurvey
     ) {
         let minimumSpacingMs = rule.checkIntervalMs - min(rule.checkIntervalMs / 10, 1_000)
         let timeoutMs = rule.heartbeatTimeoutMs
@@ -55,17 +57,22 @@ public struct Sweeper: Sendable {
                 // one clears them), so it stays stale even if this judge saw it only recently —
                 // e.g. a node that restarted and took over continues the count.
                 let strikes = records[slot].strikes
-                if strikes == 0 && now - records[slot].seen <= timeoutMs {
+                let seen = records[slot].seen
+                if strikes == 0 && now - seen <= timeoutMs {
                     survey.processed += 1
+                    survey.newestFresh = max(survey.newestFresh ?? seen, seen)
                     continue
                 }
                 let id = records[slot].id
                 if !reserved.isEmpty && reserved.contains(id) { continue }
                 survey.processed += 1
+                let holdable = SweepGuard.holdable(seen: seen, strikes: strikes, now: now, rule: rule, releasedThrough: releasedThrough)
                 if records[slot].heartbeatCount == 0 && strikes == 0 {
-                    survey.lost.append(id)
+                    if holdable { survey.holdableLost.append(id) } else { survey.lost.append(id) }
                 } else if strikes > 0, let last = learned[id], now - last < minimumSpacingMs {
                     continue  // struck less than an interval ago (by this or the previous leader)
+                } else if holdable {
+                    survey.holdableStale.append(id)
                 } else {
                     survey.stale.append(id)
                 }
@@ -73,55 +80,86 @@ public struct Sweeper: Sendable {
         }
     }
 
-    /// The deciding part of a sweep: the mass-failure guard, then strikes and marks for what the
-    /// survey found silent and is still silent now (a heartbeat between chunks clears it).
+    /// The deciding part of a sweep: the mass-failure guard (``SweepGuard``), then strikes and
+    /// marks for what the survey found silent and is still silent now (a heartbeat between
+    /// chunks clears it). A blind verdict leaves the survey's holdable executions unjudged.
     public func judge(
-        _ table: inout ExecutionTable, _ survey: SweepSurvey, now: JudgeTime, wall: WallTime, originAlive: (String) -> Bool = { _ in true }
+        _ table: inout ExecutionTable, _ survey: SweepSurvey, now: JudgeTime, wall: WallTime, evidence: MonitorEvidence = MonitorEvidence()
     ) -> SweepOutcome {
         var outcome = SweepOutcome(processed: survey.processed)
         func stillSilent(_ id: ExecutionID) -> ExecutionRecord? {
             guard let record = table[id], record.status == .running else { return nil }
             return record.strikes == 0 && now - record.seen <= rule.heartbeatTimeoutMs ? nil : record
         }
-        // Mass-failure guard, first on what the survey saw (a heartbeat between chunks changes
-        // that by a handful; re-checking a million candidates would cost more than the survey).
-        let surveyed = survey.stale.count + survey.lost.count
-        if outcome.processed >= rule.massFailureMinimum, Double(surveyed) > rule.massFailureShare * Double(outcome.processed) {
-            outcome.degraded = .massSilence(silent: surveyed, running: outcome.processed)
-            return outcome
-        }
-        let lost = survey.lost.compactMap { stillSilent($0).flatMap { $0.heartbeatCount == 0 && $0.strikes == 0 ? $0 : nil } }
-        let stale = survey.stale.compactMap(stillSilent)
-        // Then all silent ones behind one dead coordinator.
-        let silent = stale.count + lost.count
-        if silent >= 2 {
-            let origins = Set((stale + lost).map(\.origin))
-            if origins.count == 1, let origin = origins.first, origin != 0 {
-                let name = table.originNames[Int(origin)]
-                if !originAlive(name) {
-                    outcome.degraded = .coordinatorLost(node: name, silent: silent)
-                    return outcome
-                }
+        func neverBeat(_ record: ExecutionRecord) -> Bool { record.heartbeatCount == 0 && record.strikes == 0 }
+        // The guard, first on what the survey saw (a heartbeat between chunks changes that by a
+        // handful; re-checking a million candidates would cost more than the survey).
+        let silentCount = survey.stale.count + survey.lost.count + survey.holdableStale.count + survey.holdableLost.count
+        var verdict = SweepGuard.verdict(silent: silentCount, running: survey.processed, newestFresh: survey.newestFresh, now: now, rule: rule, evidence: evidence)
+        var lost = survey.lost.compactMap { stillSilent($0).flatMap { neverBeat($0) ? $0 : nil } }
+        var stale = survey.stale.compactMap(stillSilent)
+        if case .blind = verdict {
+            outcome.held = survey.holdableStale.count + survey.holdableLost.count
+        } else {
+            let heldLost = survey.holdableLost.compactMap { stillSilent($0).flatMap { neverBeat($0) ? $0 : nil } }
+            let heldStale = survey.holdableStale.compactMap(stillSilent)
+            if case .normal = verdict, let node = Self.soleDeadOrigin(of: stale + lost + heldStale + heldLost, table: table, evidence: evidence) {
+                verdict = .blind(.coordinatorLost(node: node, silent: stale.count + lost.count + heldStale.count + heldLost.count))
+                outcome.held = heldStale.count + heldLost.count
+            } else {
+                lost += heldLost
+                stale += heldStale
             }
         }
+        var context: SweepMark.Context?
+        switch verdict {
+        case .normal: break
+        case .massFailure(let mass):
+            outcome.massFailure = mass
+            context = .massFailure(mass)
+        case .blind(let reason):
+            outcome.degraded = reason
+            context = .degraded(reason)
+        }
+        decide(lost: lost, stale: stale, context: context, table: &table, now: now, wall: wall, into: &outcome)
+        return outcome
+    }
+
+    /// The coordinator through which all of two or more silent executions were last seen, when
+    /// it is down.
+    static func soleDeadOrigin(of silent: [ExecutionRecord], table: ExecutionTable, evidence: MonitorEvidence) -> String? {
+        guard silent.count >= 2 else { return nil }
+        let origins = Set(silent.map(\.origin))
+        guard origins.count == 1, let origin = origins.first, origin != 0 else { return nil }
+        let name = table.originNames[Int(origin)]
+        return evidence.down.contains(name) ? name : nil
+    }
+
+    /// Strikes and marks for the silent executions the guard left to judge.
+    private func decide(
+        lost: [ExecutionRecord], stale: [ExecutionRecord], context: SweepMark.Context?, table: inout ExecutionTable, now: JudgeTime, wall: WallTime,
+        into outcome: inout SweepOutcome
+    ) {
+        var onset: Int64? = lost.isEmpty ? nil : wall.ms
         for record in lost {
-            outcome.marked.append(SweepMark(executionID: record.id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: []))
+            outcome.marked.append(SweepMark(executionID: record.id, rule: .neverHeartbeated, strikes: 0, strikeTimesMs: [], context: context))
         }
         for var record in stale {
             let strikes = Int(record.strikes) + 1
             var times = table.strikeHistory[record.id] ?? []
             times.append(wall.ms)
+            onset = min(onset ?? times[0], times[0])
             record.strikes = UInt8(clamping: strikes)
             table.setStrikes(of: record.id, to: record.strikes, history: times, at: now)
             if strikes >= rule.maxStrikes {
-                outcome.marked.append(SweepMark(executionID: record.id, rule: .stale, strikes: strikes, strikeTimesMs: times))
+                outcome.marked.append(SweepMark(executionID: record.id, rule: .stale, strikes: strikes, strikeTimesMs: times, context: context))
             } else {
                 outcome.struck.append(StrikeEntry(executionID: record.id, strikes: strikes, lastHeartbeatMs: record.lastHeartbeatMs, strikeTimesMs: times))
             }
         }
+        outcome.onsetMs = onset
         outcome.marked.sort { $0.executionID < $1.executionID }
         outcome.struck.sort { $0.executionID < $1.executionID }
-        return outcome
     }
 }
 
@@ -133,6 +171,11 @@ public struct SweepSurvey: Sendable, Equatable {
     public var stale: [ExecutionID] = []
     /// Registered, never heartbeated, past the timeout.
     public var lost: [ExecutionID] = []
+    /// Silent like ``stale`` and ``lost``, but within their hold: a blind verdict leaves them unjudged.
+    public var holdableStale: [ExecutionID] = []
+    public var holdableLost: [ExecutionID] = []
+    /// The newest heartbeat (judge time seen) of the running executions that are not silent.
+    public var newestFresh: JudgeTime?
 
     public init() {}
 }
@@ -145,8 +188,16 @@ public struct SweepOutcome: Sendable, Equatable {
     public var struck: [StrikeEntry] = []
     /// Executions to mark FAILED.
     public var marked: [SweepMark] = []
-    /// Set when the guard blamed the monitor: then nothing was struck or marked.
+    /// Set when the guard found the monitor may be blind: then the first strikes of
+    /// ``held`` silent executions were held back.
     public var degraded: DegradedReason?
+    /// Silent executions whose first strike a blind verdict held back.
+    public var held = 0
+    /// Set when the guard judged a mass silence with the monitor healthy: a mass failure.
+    public var massFailure: MassSilence?
+    /// The earliest first strike (wall ms) among the executions struck or marked, when any
+    /// were: where the mass failure's episode began.
+    public var onsetMs: Int64?
 
     public init(processed: Int) {
         self.processed = processed
@@ -163,30 +214,25 @@ public struct SweepMark: Sendable, Equatable {
         case neverHeartbeated = "never_heartbeated"
     }
 
+    /// What the mass-failure guard said of the sweep that marked (its explanation says so).
+    public enum Context: Sendable, Equatable {
+        /// A mass silence judged with the monitor healthy.
+        case massFailure(MassSilence)
+        /// The monitor may have been blind; the first strike was held, or released.
+        case degraded(DegradedReason)
+    }
+
     public var executionID: ExecutionID
     public var rule: Rule
     public var strikes: Int
     public var strikeTimesMs: [Int64]
+    public var context: Context?
 
-    public init(executionID: ExecutionID, rule: Rule, strikes: Int, strikeTimesMs: [Int64]) {
+    public init(executionID: ExecutionID, rule: Rule, strikes: Int, strikeTimesMs: [Int64], context: Context? = nil) {
         self.executionID = executionID
         self.rule = rule
         self.strikes = strikes
         self.strikeTimesMs = strikeTimesMs
-    }
-}
-
-/// Why a sweep refused to strike.
-public enum DegradedReason: Sendable, Equatable, CustomStringConvertible {
-    case massSilence(silent: Int, running: Int)
-    case coordinatorLost(node: String, silent: Int)
-
-    public var description: String {
-        switch self {
-        case .massSilence(let silent, let running):
-            "monitor degraded: \(silent) of \(running) running executions went silent at once; not striking"
-        case .coordinatorLost(let node, let silent):
-            "monitor degraded: all \(silent) silent executions were last seen through \(node), which is down; not striking"
-        }
+        self.context = context
     }
 }
