@@ -9,6 +9,7 @@ extension ClusterSimulation {
         let execution = executions[e]
         guard !execution.finished, now < execution.diesAtMs, now < execution.completesAtMs else { return }
         queue.push(now + settings.heartbeatEveryMs + Int64.random(in: -1_000...1_000, using: &rng), .heartbeat(exec: e))
+        if let cut = settings.cutOff, cut.contains(now) { return }  // lost on the way to any node
         if !nodes[execution.home].up {
             // The container's POST fails; it (or its load balancer) tries another node.
             let upNodes = nodes.indices.filter { nodes[$0].up }

@@ -31,6 +31,7 @@ extension ClusterSimulation {
             let marks = validMarks[execution.id] ?? []
             if marks.count > 1 { report.duplicateMarks.append(execution.id) }
             let dies = execution.diesAtMs != .max
+            if dies { report.dying += 1 }
             if !marks.isEmpty && !dies {
                 report.falseMarks.append(execution.id)
                 if let partition = settings.partition, !partition.minority.contains(execution.home) {

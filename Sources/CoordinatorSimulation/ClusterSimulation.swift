@@ -26,6 +26,12 @@ public struct ClusterSimulation {
         public var dieWithinMs: ClosedRange<Int64> = 60_000...300_000
         /// Share of executions that complete (completion notice) at a random time.
         public var completingShare = 0.02
+        /// At `atMs`, this share of the executions (chosen by the seed, among those neither dying
+        /// nor completing otherwise) dies at once: a worker host that ran them went down.
+        public var massDeath: (atMs: Int64, share: Double)?
+        /// During the window every container's heartbeats are lost on the way (a load balancer
+        /// broke): the containers go on and beat again after it.
+        public var cutOff: Range<Int64>?
         public var durationMs: Int64 = 1_500_000
         /// Kill these nodes (ids) at these times; `leader` kills whoever leads then.
         public var kills: [(atMs: Int64, node: Target)] = []
@@ -87,6 +93,8 @@ public struct ClusterSimulation {
         public var falseMarks: [ExecutionID] = []
         /// Dying executions that were never (validly) marked.
         public var lostMarks: [ExecutionID] = []
+        /// Executions whose container died (by `dyingShare` or `massDeath`).
+        public var dying = 0
         /// Executions with more than one valid failure mark in the store.
         public var duplicateMarks: [ExecutionID] = []
         /// Failure marks in the store that a newer claim's fence voids.
@@ -117,6 +125,8 @@ public struct ClusterSimulation {
         /// Deliveries the receiver took (2xx), by key; more than one for a key is a same-key
         /// retry (a sender died before its acknowledgement was durable).
         public var received: [String: Int] = [:]
+        /// When the receiver first took each key (simulated ms).
+        public var receivedAtMs: [String: Int64] = [:]
         /// Validly marked executions whose `execution.failed` event never reached the receiver.
         public var lostNotifications: [ExecutionID] = []
         /// Executions the receiver heard of under more than one `execution.failed` key (must be none).
@@ -229,6 +239,11 @@ public struct ClusterSimulation {
             executions.append(execution)
             queue.push(Int64.random(in: 0..<settings.heartbeatEveryMs, using: &rng), .heartbeat(exec: e))
         }
+        if let death = settings.massDeath {
+            // Exactly the share of all executions, from those not dying or completing otherwise.
+            let eligible = executions.indices.filter { executions[$0].diesAtMs == .max && executions[$0].completesAtMs == .max }.shuffled(using: &rng)
+            for e in eligible.prefix(Int((death.share * Double(settings.executions)).rounded())) { executions[e].diesAtMs = death.atMs }
+        }
         for kill in settings.kills { queue.push(kill.atMs, .kill(kill.node)) }
         while let (time, event) = queue.pop(), time <= settings.durationMs {
             now = time
@@ -295,6 +310,7 @@ public struct ClusterSimulation {
                 result = .failed("HTTP 500")
             } else {
                 report.received[attempt.target.key, default: 0] += 1
+                if report.receivedAtMs[attempt.target.key] == nil { report.receivedAtMs[attempt.target.key] = now }
                 result = .delivered
             }
             queue.push(now + Int64.random(in: settings.deliveryDelayMs, using: &rng), .deliveryAnswered(node: i, incarnation: incarnation, attempt: attempt, result: result))

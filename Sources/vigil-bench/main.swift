@@ -17,6 +17,7 @@ import CoordinatorCore
 ///   vigil-bench dashboard [COUNT]            the dashboard's page and data with COUNT executions (medians)
 ///   vigil-bench probes [COUNT] [SECONDS]      probes per second one leader sustains (COUNT services, 1 s interval)
 ///   vigil-bench notify-failover RUNS [EXECUTIONS]   simulated leader failovers with deliveries in flight: lost events, keys
+///   vigil-bench mass-failure [RUNS] [EXECUTIONS]    issue 22's big silences (a host lost with 70%, all lost, all cut off)
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "bare-http":
@@ -69,6 +70,10 @@ case "notify-failover":
     guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench notify-failover RUNS [EXECUTIONS]") }
     let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2_000
     await FailoverBenchmark.run(runs: runs, executions: executions, workers: 2, notifications: true)
+case "mass-failure":
+    let runs = arguments.dropFirst().first.flatMap { Int($0) } ?? 3
+    let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 200
+    MassFailureBenchmark.run(runs: max(1, runs), executions: max(20, executions))
 case "failover":
     guard let runs = arguments.dropFirst().first.flatMap({ Int($0) }), runs > 0 else { fail("usage: vigil-bench failover RUNS [EXECUTIONS]") }
     let executions = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000
