@@ -10,7 +10,7 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Heartbeat monitoring for long-running jobs, on a cluster of coordinator nodes.",
-        subcommands: [Serve.self, Members.self, Status.self, Executions.self, Execution.self, Marks.self, Pause.self, Resume.self, Beat.self, Notifications.self, Notify.self, Services.self, Run.self, StoreCommand.self, Keygen.self, Keyring.self]
+        subcommands: [Serve.self, Members.self, Status.self, Executions.self, Execution.self, Marks.self, Pause.self, Resume.self, Sweep.self, Beat.self, Notifications.self, Notify.self, Services.self, Run.self, StoreCommand.self, Keygen.self, Keyring.self]
     )
 
     /// Sizes NIO's event loop group before anything uses it.

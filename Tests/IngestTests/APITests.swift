@@ -156,4 +156,19 @@ import CoordinatorCore
             }
         }
     }
+
+    /// `vigil sweep release`: durable, answered with the sweep status and the guard's fields.
+    @Test func sweepReleaseAnswersTheSweepStatus() async throws {
+        let t = try TestNode()
+        try await t.test { client in
+            let (status, body) = try await client.post("/admin/sweep/release", json: "")
+            #expect(status == .ok)
+            #expect(body["status"] == .string("ok"))
+            #expect(body["held"] == .int(0))
+            #expect(body["degraded"] == .null && body["mass_failure"] == .null)
+            #expect(body["mass_failure_hold_s"] == .double(600))
+            let (again, _) = try await client.get("/admin/heartbeat/status")
+            #expect(again == .ok)
+        }
+    }
 }

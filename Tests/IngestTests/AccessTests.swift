@@ -23,6 +23,7 @@ import VigilJSON
         #expect(seen["POST /api/v1/executions"] == .admin)
         #expect(seen["POST /admin/heartbeat/stop"] == .admin)
         #expect(seen["GET /admin/heartbeat/status"] == .admin)
+        #expect(seen["POST /admin/sweep/release"] == .admin)
         #expect(seen["POST /admin/notifications/test"] == .admin)
         #expect(seen["GET /api/v1/executions"] == .read)
         #expect(seen["GET /"] == .read)
@@ -106,6 +107,7 @@ import VigilJSON
         (.post, "/admin/heartbeat/stop", nil, admin),
         (.post, "/admin/heartbeat/start", nil, admin),
         (.get, "/admin/heartbeat/status", nil, admin),
+        (.post, "/admin/sweep/release", nil, admin),
         (.post, "/admin/notifications/test", #"{"channel":"none"}"#, admin),
         (.get, "/api/v1/executions", nil, read),
         (.get, "/api/v1/executions/550e8400-e29b-41d4-a716-446655440000", nil, read),

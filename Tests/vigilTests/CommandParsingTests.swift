@@ -27,6 +27,7 @@ import CoordinatorCore
         let marks = try #require(try Vigil.parseAsRoot(["marks", "--store", "data/store"]) as? Marks)
         #expect(marks.store == "data/store")
         #expect(try Vigil.parseAsRoot(["pause"]) is Pause)
+        #expect(try Vigil.parseAsRoot(["sweep", "release", "--node", "127.0.0.1:8002"]) is Sweep.Release)
         let members = try #require(try Vigil.parseAsRoot(["members", "--format", "json"]) as? Members)
         #expect(members.options.format == .json)
         #expect(try Vigil.parseAsRoot(["resume", "--node", "127.0.0.1:8002"]) is Resume)

@@ -39,7 +39,11 @@ public enum ConfigKeys {
         ),
         .share(
             "executions.mass_failure_share", \.executions.massFailureShare,
-            "a sweep that would strike more than this share of running executions reports the monitor degraded instead of striking"
+            "more than this share of running executions silent in one sweep (of at least 10) is a mass silence: judged by the rule when the monitor shows it is healthy (a `monitor.mass_failure` event), held back for `mass_failure_hold_s` when it cannot (`monitor.degraded`)"
+        ),
+        .seconds(
+            "executions.mass_failure_hold_s", \.executions.massFailureHold, allowZero: true,
+            "how long a silent execution's first strike is held, past its timeout, while the monitor may be blind (every execution silent, a coordinator not confirmed alive, the store failing); then it is judged by the rule. `vigil sweep release` judges now, `vigil pause` holds longer (see [Mass failures](#mass-failures))"
         ),
     ]
 

@@ -92,19 +92,23 @@ public struct ExecutionSettings: Sendable, Equatable {
     public var maxStrikes: Int
     /// How long finished executions stay in memory (the seed's daily cleanup). Default 24 h.
     public var retention: Duration
-    /// A sweep that would strike more than this share of running executions reports
-    /// "monitor degraded" instead of striking.
+    /// More than this share of running executions silent in one sweep is a mass silence (the
+    /// mass-failure guard weighs it). Default 0.5.
     public var massFailureShare: Double
+    /// How long the guard holds a silent execution's first strike, past its timeout, while the
+    /// monitor may be blind. Default 600 s (about the seed's own window for one failure).
+    public var massFailureHold: Duration
 
     public init(
         heartbeatTimeout: Duration = .seconds(300), checkInterval: Duration = .seconds(120), maxStrikes: Int = 3, retention: Duration = .seconds(86_400),
-        massFailureShare: Double = 0.5
+        massFailureShare: Double = 0.5, massFailureHold: Duration = .seconds(600)
     ) {
         self.heartbeatTimeout = heartbeatTimeout
         self.checkInterval = checkInterval
         self.maxStrikes = maxStrikes
         self.retention = retention
         self.massFailureShare = massFailureShare
+        self.massFailureHold = massFailureHold
     }
 }
 
@@ -231,7 +235,7 @@ extension SweepRule {
     public init(_ settings: ExecutionSettings) {
         self.init(
             heartbeatTimeoutMs: settings.heartbeatTimeout.wholeMilliseconds, checkIntervalMs: settings.checkInterval.wholeMilliseconds,
-            maxStrikes: settings.maxStrikes, massFailureShare: settings.massFailureShare
+            maxStrikes: settings.maxStrikes, massFailureShare: settings.massFailureShare, massFailureHoldMs: settings.massFailureHold.wholeMilliseconds
         )
     }
 }

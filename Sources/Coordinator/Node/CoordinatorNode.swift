@@ -120,6 +120,12 @@ public final class CoordinatorNode: Sendable {
         _ = try await submit(.pause(paused), wallMs: wallMs)
     }
 
+    /// Ends the mass-failure guard's hold cluster-wide (`vigil sweep release`), durably: the
+    /// executions silent now are judged by the rule at the leader's next sweep, which it runs at once.
+    public func releaseSweepHold(wallMs: Int64) async throws(StoreUnavailable) {
+        _ = try await submit(.releaseHold, wallMs: wallMs)
+    }
+
     /// The keyrings of the live nodes, this one included: key names (``KeyringReport/name(_:)``),
     /// sealing one first.
     public func liveKeyrings() -> KeyringBook.LiveRings {

@@ -8,7 +8,8 @@ import CoordinatorCore
 import VigilJSON
 
 /// Seed 002's names: `POST /admin/heartbeat/stop`, `POST /admin/heartbeat/start` (pause and
-/// resume sweeping; heartbeats are still taken while paused) and `GET /admin/heartbeat/status`.
+/// resume sweeping; heartbeats are still taken while paused) and `GET /admin/heartbeat/status`;
+/// and `POST /admin/sweep/release` (`vigil sweep release`): ends the mass-failure guard's hold.
 enum AdminRoutes {
     static func add(to router: Router<IngestRequestContext>, routes: RouteTable, context ctx: IngestContext) {
         for (path, paused) in [("/admin/heartbeat/stop", true), ("/admin/heartbeat/start", false)] {
@@ -20,6 +21,14 @@ enum AdminRoutes {
                 ctx.logger.notice(paused ? "Sweeping and probing stopped" : "Sweeping and probing started")
                 return ExecutionRoutes.json(status(ctx))
             }
+        }
+        routes.add("/admin/sweep/release", .post)
+        router.post("/admin/sweep/release") { _, _ -> Response in
+            try await MonitoringRoutes.durably { () async throws(StoreUnavailable) in
+                try await ctx.node.releaseSweepHold(wallMs: ctx.nowMs())
+            }
+            ctx.logger.notice("Mass-failure hold released: silent executions are judged now")
+            return ExecutionRoutes.json(status(ctx))
         }
         routes.add("/admin/heartbeat/status", .get)
         router.get("/admin/heartbeat/status") { _, _ -> Response in
@@ -48,6 +57,9 @@ enum AdminRoutes {
             } ?? .null,
             "marked_total": .int(Int64(s.totalMarked)),
             "degraded": s.degraded.map { .string($0) } ?? .null,
+            "held": .int(Int64(s.lastHeld)),
+            "mass_failure": s.massFailure.map { .string($0) } ?? .null,
+            "mass_failure_hold_s": .double(e.massFailureHold.secondsDouble),
             "term_durable": .bool(s.termDurable),
             "last_error": s.lastError.map { .string($0) } ?? .null,
             "prober": .string(ServiceRoutes.proberState(ctx)),
