@@ -174,32 +174,38 @@ public struct NodeSnapshot: Sendable, Equatable {
             guard let time = r.readVarint(), let node = Self.string(&r) else { return nil }
             pause = PauseChange(paused: pauseFlag == 2, timeMs: Varint.unzigzag(time), node: node)
         }
+        guard readAdditions(format: format, from: &r), r.isAtEnd else { return nil }
+    }
+
+    /// The parts later formats added: the outbox (2), the probed services (3), the keyring (4),
+    /// the hold release and the mass-failure episodes (5).
+    private mutating func readAdditions(format: UInt8, from r: inout ByteReader) -> Bool {
         if format >= 2 {
-            guard let outbox = Self.bytes(&r) else { return nil }
+            guard let outbox = Self.bytes(&r) else { return false }
             self.outbox = outbox
         }
         if format >= 3 {
-            guard let count = r.readVarint(), count <= UInt64(r.remaining) else { return nil }
+            guard let count = r.readVarint(), count <= UInt64(r.remaining) else { return false }
             for _ in 0..<count {
-                guard let term = r.readVarint(), let time = r.readVarint(), let bytes = Self.bytes(&r), let state = ServiceState(payload: bytes) else { return nil }
+                guard let term = r.readVarint(), let time = r.readVarint(), let bytes = Self.bytes(&r), let state = ServiceState(payload: bytes) else { return false }
                 services.append(StoredServiceState(state: state, term: term, timeMs: Varint.unzigzag(time)))
             }
         }
         if format >= 4 {
-            guard let keyring = Self.bytes(&r) else { return nil }
+            guard let keyring = Self.bytes(&r) else { return false }
             self.keyring = keyring
         }
         if format >= 5 {
-            guard let hasRelease = r.readByte() else { return nil }
+            guard let hasRelease = r.readByte() else { return false }
             if hasRelease != 0 {
-                guard let time = r.readVarint(), let node = Self.string(&r) else { return nil }
+                guard let time = r.readVarint(), let node = Self.string(&r) else { return false }
                 holdRelease = HoldReleaseStamp(timeMs: Varint.unzigzag(time), node: node)
             }
-            guard let sequence = r.readVarint(), let since = r.readVarint() else { return nil }
+            guard let sequence = r.readVarint(), let since = r.readVarint() else { return false }
             massFailureSequence = sequence
             massFailureSinceMs = Varint.unzigzag(since)
         }
-        guard r.isAtEnd else { return nil }
+        return true
     }
 
     private static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
