@@ -2,7 +2,7 @@ import CoordinatorCore
 import Testing
 
 /// The mass-failure guard inside the node core: what it reads of the node's own health (its
-/// writes, its confirmed peers), the `monitor.mass_failure` and `monitor.degraded` events, the
+/// store's writes, its confirmed peers), the `monitor.mass_failure` and `monitor.degraded` events, the
 /// operators' release as a durable record, and the episode rule across a restart. Writes are
 /// durable at once; invariants are checked after every step.
 @Suite struct MassFailureNodeTests {
@@ -212,13 +212,13 @@ import Testing
         #expect(restored.invariantViolation() == nil)
     }
 
-    @Test func writeHealthIsTheLatestRecentOutcome() {
-        var health = WriteHealth()
-        #expect(health.failure(now: 0, recentMs: 1_000) == nil)
-        health.failed("EIO", at: 100)
-        #expect(health.failure(now: 500, recentMs: 1_000) == "EIO")
-        #expect(health.failure(now: 1_101, recentMs: 1_000) == nil, "an old failure says nothing of now")
-        health.succeeded(at: 200)
-        #expect(health.failure(now: 500, recentMs: 1_000) == nil)
+    @Test func theStoresWriteEvidenceIsTheLatestRecentOutcome() {
+        var health = StoreHealth()
+        #expect(health.writeFailure(now: 0, recentMs: 1_000) == nil)
+        health.writeFailed("EIO", at: 100)
+        #expect(health.writeFailure(now: 500, recentMs: 1_000) == "EIO")
+        #expect(health.writeFailure(now: 1_101, recentMs: 1_000) == nil, "an old failure says nothing of now")
+        health.writeSucceeded(at: 200)
+        #expect(health.writeFailure(now: 500, recentMs: 1_000) == nil)
     }
 }

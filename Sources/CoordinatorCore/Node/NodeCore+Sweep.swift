@@ -101,7 +101,7 @@ extension NodeCore {
         let others = Set(settings.configured).subtracting([me])
         return MonitorEvidence(
             down: others.subtracting(progress.alive), unconfirmed: others.subtracting(progress.confirmed ?? progress.alive),
-            storeFailure: writeHealth.failure(now: progress.started.judge, recentMs: settings.rule.heartbeatTimeoutMs), releasedThrough: progress.released
+            storeFailure: storeHealth.writeFailure(now: progress.started.judge, recentMs: settings.rule.heartbeatTimeoutMs), releasedThrough: progress.released
         )
     }
 
@@ -144,6 +144,20 @@ extension NodeCore {
         }
         actions.append(.report(.swept(processed: outcome.processed, struck: outcome.struck.count, marking: outcome.marked.count)))
         return actions
+    }
+
+    /// This node's claim is durable: its term may decide (if it still leads under it).
+    mutating func claimWritten(_ claim: TermClaim, ticket: WriteTicket) {
+        if claimWrite == ticket { claimWrite = nil }
+        if ownClaim == claim.term, duty.election.leader == me, duty.election.term == claim.term { status.termDurable = true }
+        status.lastError = nil
+    }
+
+    /// This node's release of `term` is durable.
+    mutating func releaseWritten(_ term: UInt64) {
+        releaseWrites.remove(term)
+        releasesToWrite.remove(term)
+        ledger.release(term: term, node: me)
     }
 
     private mutating func writeClaim(_ claim: TermClaim, now: NodeNow) -> [NodeAction] {

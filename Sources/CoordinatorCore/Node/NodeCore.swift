@@ -102,8 +102,6 @@ public struct NodeCore: Sendable {
     /// The cluster's gossip keys (the configuration's until the store says otherwise).
     public internal(set) var keyring = KeyringBook(configured: [])
     var probing = false
-    /// When this node's durable writes last succeeded and last failed (the guard's store evidence).
-    public internal(set) var writeHealth = WriteHealth()
     /// Operators' releases of the mass-failure guard's hold.
     public internal(set) var holdRelease = HoldRelease()
 
@@ -223,7 +221,7 @@ public struct NodeCore: Sendable {
     /// it was for; returns the answer for the request that asked (if a request did) and what
     /// else to do.
     public mutating func written(_ ticket: WriteTicket, at position: LogPosition, now: NodeNow) -> (answer: NodeAnswer?, actions: [NodeAction]) {
-        writeHealth.succeeded(at: now.judge)
+        storeHealth.writeSucceeded(at: now.judge)
         guard let purpose = writes.close(ticket) else { return (nil, []) }
         switch purpose {
         case .heartbeat(let heartbeat, let received, let history):
@@ -266,14 +264,10 @@ public struct NodeCore: Sendable {
         case .service(let state, let repair):
             return (nil, serviceWritten(state, repair: repair, term: status.term, now: now))
         case .claim(let claim):
-            if claimWrite == ticket { claimWrite = nil }
-            if ownClaim == claim.term, duty.election.leader == me, duty.election.term == claim.term { status.termDurable = true }
-            status.lastError = nil
+            claimWritten(claim, ticket: ticket)
             return (nil, [])
         case .release(let term):
-            releaseWrites.remove(term)
-            releasesToWrite.remove(term)
-            ledger.release(term: term, node: me)
+            releaseWritten(term)
             return (nil, [])
         }
     }
@@ -299,7 +293,7 @@ public struct NodeCore: Sendable {
     /// A write the core asked for failed: nothing it was for is applied. Returns what to report;
     /// the request that asked (if any) gets the store's error from the shell.
     public mutating func writeFailed(_ ticket: WriteTicket, failure: WriteFailure, now: NodeNow) -> [NodeAction] {
-        if failure.code != .shuttingDown { writeHealth.failed(failure.detail, at: now.judge) }
+        if failure.code != .shuttingDown { storeHealth.writeFailed(failure.detail, at: now.judge) }
         guard let purpose = writes.close(ticket) else { return [] }
         let reason = failure.detail
         switch purpose {

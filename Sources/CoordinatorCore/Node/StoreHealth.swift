@@ -3,6 +3,10 @@
 /// stops leading at once, says so in gossip so the next node leads, and refuses durable
 /// requests at once. It may lead again only once its store has worked for a while
 /// (``fitToLead(now:recoveryMs:)``), so a flapping mount does not flap the leadership.
+///
+/// It also keeps when the last write succeeded and when the last one failed (the shell reports
+/// every write the core asks for): the mass-failure guard reads that as "store writes
+/// succeeding" (``writeFailure(now:recentMs:)``, ``MonitorEvidence/storeFailure``).
 public struct StoreHealth: Sendable, Equatable {
     /// When the stall was noticed (judge time); `nil` while the store answers.
     public internal(set) var stalledSince: JudgeTime?
@@ -12,6 +16,11 @@ public struct StoreHealth: Sendable, Equatable {
     public internal(set) var stalls = 0
     /// What this node last gossiped: fit to lead (``StoreHealthReport``).
     var reportedFit = true
+    /// Judge time of the latest write reported durable.
+    public private(set) var lastSucceeded: JudgeTime?
+    /// Judge time of the latest write reported failed, and what the store said.
+    public private(set) var lastFailed: JudgeTime?
+    public private(set) var lastFailure: String?
 
     public init(healthySince: JudgeTime = JudgeTime(ms: 0)) {
         self.healthySince = healthySince
@@ -24,6 +33,27 @@ public struct StoreHealth: Sendable, Equatable {
     public func fitToLead(now: JudgeTime, recoveryMs: Int64) -> Bool {
         guard stalledSince == nil else { return false }
         return stalls == 0 || now - healthySince >= recoveryMs
+    }
+
+    /// A write was reported durable at `now`.
+    public mutating func writeSucceeded(at now: JudgeTime) {
+        lastSucceeded = max(lastSucceeded ?? now, now)
+    }
+
+    /// A write was reported failed at `now`, with what the store said.
+    public mutating func writeFailed(_ detail: String, at now: JudgeTime) {
+        lastFailed = max(lastFailed ?? now, now)
+        lastFailure = detail
+    }
+
+    /// Why the store is not known to take writes now: stalled, or the latest write reported
+    /// within `recentMs` of `now` failed (what the store said); `nil` when the latest succeeded
+    /// or no failure is that recent (an old failure followed by no write says nothing of now).
+    public func writeFailure(now: JudgeTime, recentMs: Int64) -> String? {
+        if let since = stalledSince { return "stalled for \((now - since) / 1000) s" }
+        guard let failed = lastFailed, now - failed <= recentMs else { return nil }
+        if let succeeded = lastSucceeded, succeeded > failed { return nil }
+        return lastFailure
     }
 }
 
