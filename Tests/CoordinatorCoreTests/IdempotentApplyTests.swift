@@ -94,6 +94,7 @@ import VigilJSON
             state.events = [.serviceDown]
             log.add(kind, term: 1, atMs: at, state.payload)
         case .keyringChange: log.add(kind, atMs: at, KeyringBook.payload(.install(.key(String(repeating: "A", count: 43) + "="))))
+        case .sweepRelease: log.add(kind, term: 1, atMs: at, [1])
         }
         return log.records[log.records.count - 1]
     }

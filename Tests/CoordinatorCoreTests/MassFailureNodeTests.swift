@@ -62,7 +62,7 @@ import Testing
         /// Failure marks, with the judge time (here: wall − base) they were written.
         var marks: [(id: ExecutionID, atMs: Int64, reason: String)] {
             records.filter { $0.kind == .failureMark }.compactMap { record in
-                guard case .finished(let id, _, _, _, let reason, _, _)? = ExecutionFact(kind: .failureMark, payload: record.payload) else { return nil }
+                guard case .finished(let id, _, _, _, let reason, _, _, _)? = ExecutionFact(kind: .failureMark, payload: record.payload) else { return nil }
                 return (id, record.time.ms - 1_700_000_000_000, reason ?? "")
             }
         }
