@@ -136,15 +136,19 @@ class Cluster(Harness):
         status, body = http("GET", self.http_ports[node], f"/api/v1/executions/{execution_id}", token=self.token)
         return body if status == 200 else None
 
-    def close(self, extra_logs=()):
+    def stop(self, wait=10):
+        """SIGTERM to every process still running, then SIGKILL to those not gone within `wait` s."""
         for p in self.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         for p in self.procs.values():
             try:
-                p.wait(10)
+                p.wait(wait)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+    def close(self, extra_logs=()):
+        self.stop()
         if self.keep:
             for name in list(self.ids) + list(extra_logs):
                 path = self.path(f"{name}.log")

@@ -161,14 +161,7 @@ finally:
     for p in bindfs.values():
         if p.poll() is None:
             p.send_signal(signal.SIGCONT)
-    for p in c.procs.values():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in c.procs.values():
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    c.stop(wait=15)  # before unmounting: the nodes hold files on the mounts
     unmount = shutil.which("fusermount3") or shutil.which("fusermount") or "fusermount"
     for node, path in mounts.items():
         subprocess.run([unmount, "-u", path], stderr=subprocess.DEVNULL)

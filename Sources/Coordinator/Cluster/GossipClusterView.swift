@@ -39,7 +39,7 @@ public struct GossipClusterView<C: Clock>: MembershipSource, ClusterView where C
     public func peerKeyrings() -> [String: [String]] {
         var out: [String: [String]] = [:]
         for member in gossip.members() where member.status.isReachable && configured.contains(member.identity.id) {
-            let value = gossip.entries(of: member.identity.id)[KeyringReport.entryKey]?.value
+            let value = gossip.entry(KeyringReport.entryKey, of: member.identity.id)?.value
             out[member.identity.id] = value.map(KeyringReport.names) ?? []
         }
         return out

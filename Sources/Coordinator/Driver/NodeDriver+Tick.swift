@@ -26,6 +26,11 @@ extension NodeDriver {
         await carryOutAndWait(output, atMost: .milliseconds(read { $0.settings.stallLimitMs }))
     }
 
+    /// The store follower began a read of the store at `time` (`nil`: it ended).
+    public func storeRead(since time: JudgeTime?) {
+        state.withLock { $0.interpreter.reading(since: time) }
+    }
+
     /// Starts the probes due now as child tasks; when the next is due (`nil`: not probing now).
     public func probeStep() -> JudgeTime? {
         let now = clocks.now()

@@ -1,6 +1,5 @@
 import CoordinatorCore
 import Gossip
-import Synchronization
 
 /// What the node's services feed it: store records, gossip changes, ticks, retention, probes.
 extension CoordinatorNode {
@@ -55,7 +54,13 @@ extension CoordinatorNode {
     /// The store follower began a read of the store (`nil`: it ended); the driver's deadlines
     /// watch it (``NodeInterpreter/reading(since:)``).
     public func storeRead(since time: JudgeTime?) {
-        driver.state.withLock { $0.interpreter.reading(since: time) }
+        driver.storeRead(since: time)
+    }
+
+    /// How long the store has been stalled, in ms, counted from when its oldest unfinished
+    /// operation began (the stall is noticed `store.stall_s` after that); `nil` when it answers.
+    public var storeStalledMs: Int64? {
+        storeHealth.stalledSince.map { clocks.judge() - $0 + configuration.store.stallLimit.wholeMilliseconds }
     }
 
     /// This node's store, as its appends show it.

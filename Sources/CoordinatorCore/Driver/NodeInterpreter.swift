@@ -182,9 +182,6 @@ public struct NodeInterpreter: Sendable {
         return (out, next)
     }
 
-    /// Reads the core.
-    public func read<R>(_ body: (borrowing NodeCore) -> R) -> R { body(core) }
-
     // MARK: Internals
 
     /// Turns actions into effects: every write of one step goes into one batch.

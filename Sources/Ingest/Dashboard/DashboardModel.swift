@@ -146,8 +146,7 @@ struct DashboardModel: Sendable {
     func storeText(_ storeRead: Double?) -> String {
         let node = ctx.node
         guard node.store != nil else { return "in memory" }
-        if let since = node.storeHealth.stalledSince {
-            let stalledMs = node.now().judge - since + node.configuration.store.stallLimit.wholeMilliseconds
+        if let stalledMs = node.storeStalledMs {
             return "STALLED for \(Self.age(Double(stalledMs) / 1000)): not leading, refusing durable requests"
         }
         return storeRead.map { $0 < 10 ? "fresh (read \(Self.age($0)) ago)" : "LAGGING (read \(Self.age($0)) ago)" } ?? "not read yet"

@@ -22,8 +22,8 @@ enum HealthRoutes {
         routes.add("/health", .get)
         router.get("/health") { _, _ -> Response in
             // A stalled store fails the check, so a load balancer takes the node out.
-            if let since = ctx.node.storeHealth.stalledSince {
-                let stalledS = (ctx.node.now().judge - since + ctx.node.configuration.store.stallLimit.wholeMilliseconds) / 1000
+            if let stalledMs = ctx.node.storeStalledMs {
+                let stalledS = stalledMs / 1000
                 throw APIError(
                     .serviceUnavailable, "Store stalled for \(stalledS) s on node \(nodeID): it takes no durable writes and does not lead",
                     headers: [.retryAfter: "1"]
@@ -110,7 +110,7 @@ enum HealthRoutes {
         guard let store = ctx.node.store else { return .object(["status": .string("disabled")]) }
         let now = ctx.node.now().judge
         let readAgo: Double? = ctx.node.storeReadThrough.map { Double(now - $0) / 1000 }
-        let stalledS = ctx.node.storeHealth.stalledSince.map { Double(now - $0 + ctx.node.configuration.store.stallLimit.wholeMilliseconds) / 1000 }
+        let stalledS = ctx.node.storeStalledMs.map { Double($0) / 1000 }
         return .object([
             "status": .string(stalledS != nil ? "stalled" : readAgo.map { $0 < 10 } ?? false ? "ok" : "lagging"),
             "stalled_s": stalledS.map { .double(($0 * 10).rounded() / 10) } ?? .null,
