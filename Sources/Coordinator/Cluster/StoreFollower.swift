@@ -86,14 +86,17 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     }
 
     /// Reads every file from `tail` to its end on the blocking pool, under the node's store
-    /// deadline (a read that hangs on a frozen mount stalls the store).
+    /// deadline: a read step that hangs on a frozen mount stalls the store. Each finished step
+    /// restarts the deadline, so a slow but answering network filesystem (a poll of dozens of
+    /// 100 ms round trips) is not taken for a frozen one.
     private func poll(_ tail: StoreTail) async throws -> (records: (records: [StoreRecord], damages: [StoreDamage]), tail: StoreTail) {
         let reader = store.reader
+        let node = self.node
         node.storeRead(since: node.now().judge)
         defer { node.storeRead(since: nil) }
         return try await blockingPool.runIfActive {
             var tail = tail
-            let polled = try tail.poll(reader)
+            let polled = try tail.poll(reader) { node.storeRead(since: node.now().judge) }
             return (polled, tail)
         }
     }
