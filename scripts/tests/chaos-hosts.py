@@ -105,7 +105,8 @@ def store_unwritable(bed):
         state["rotation_failures"] = rotation_failures(bed, state["x"])
         os.chmod(state["dir"], 0o755)
 
-    figures = run_scenario(bed, "store-unwritable", disrupt, heal, hold_s=6)
+    # A leader whose writes fail is unfit to lead (StoreHealth.failing): the next node may take over.
+    figures = run_scenario(bed, "store-unwritable", disrupt, heal, hold_s=6, leader_cut=True)
     # The disruption must have bitten: the leader needed a new segment and could not make one.
     if state["rotation_failures"] < 1:
         bed.fail("store-unwritable: the leader never failed to open a new segment (the scenario did not disturb it)")

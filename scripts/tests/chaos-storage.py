@@ -18,7 +18,7 @@ Scenarios:
                           first heartbeats, completions and running heartbeats, vs no delay.
   store-check             replica 3, recommended options: `vigil store check` on two nodes at once
                           must find visibility within one store poll, no ESTALE, nothing torn.
-  defaults                GlusterFS's defaults (client caches on): the visibility of a peer's
+  defaults                replica 3 with GlusterFS's defaults (client caches on): the visibility of a peer's
                           append and ESTALE on a renamed file, measured by `vigil store check`,
                           and a leader's storage cut survived.
 Durations: CHAOS_STORAGE_CUT_S (default 8 s, longer than the 3 s ping-timeout plus the 2 s stall
@@ -318,7 +318,7 @@ SCENARIOS = {
     "brick-down": (brick_down, 3, True),
     "storage-slow": (storage_slow, 3, True),
     "store-check": (store_check, 3, True),
-    "defaults": (defaults, 1, False),
+    "defaults": (defaults, 3, False),
 }
 
 

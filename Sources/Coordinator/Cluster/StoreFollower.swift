@@ -77,6 +77,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
                 if !peers.isEmpty { logger.debug("Applied peers' store records", metadata: ["store.records": "\(peers.count)"]) }
             } catch {
                 logger.warning("Could not read peers' store files; retrying", metadata: ["error": "\(error)"])
+                node.storeReadFailed()
                 continue
             }
             if clock.now >= nextSnapshot, await snapshot(cursor: tail.cursor) {
