@@ -1,3 +1,4 @@
+import Glibc
 import CoordinatorCore
 import Logging
 import Store
@@ -25,7 +26,7 @@ public enum StoreStartup {
         }
         let restored: (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor)
         do {
-            restored = try store.restore()
+            restored = try restore(store, logger: logger)
         } catch {
             store.close()
             throw StartupFailure("cannot read the store: \(error)", exitCode: 1)
@@ -39,6 +40,22 @@ public enum StoreStartup {
             )
         }
         return RestoredStore(store: store, snapshot: snapshot, records: restored.records, cursor: restored.cursor)
+    }
+
+    /// Reads the store back, retrying a network filesystem's passing errors (ESTALE on a
+    /// snapshot a peer just replaced, ENOTCONN while the client reconnects: ``StoreError/isTransient``)
+    /// up to 5 times over about 3 s before giving up.
+    static func restore(_ store: FileStore, logger: Logger) throws(StoreError) -> (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor) {
+        var attempt = 1
+        while true {
+            do {
+                return try store.restore()
+            } catch where error.isTransient && attempt < 5 {
+                logger.warning("Reading the store back failed; retrying", metadata: ["error": "\(error)", "store.attempt": "\(attempt)"])
+                usleep(UInt32(200_000 * attempt))  // start-up, before anything is served: blocking is fine here
+                attempt += 1
+            }
+        }
     }
 
     /// The quick, local part of `vigil store check` (a few fsyncs and a rename in

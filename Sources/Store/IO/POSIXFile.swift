@@ -8,9 +8,9 @@ enum POSIXFile {
     static func error(_ operation: String, path: String, errno code: Int32 = errno) -> StoreError {
         let text = String(cString: strerror(code))
         switch code {
-        case ENOSPC, EDQUOT: return StoreError(code: .diskFull, path: path, detail: "\(operation): \(text)")
-        case EACCES, EPERM, EROFS: return StoreError(code: .permissionDenied, path: path, detail: "\(operation): \(text)")
-        default: return StoreError(code: .io, path: path, detail: "\(operation): \(text) (errno \(code))")
+        case ENOSPC, EDQUOT: return StoreError(code: .diskFull, path: path, detail: "\(operation): \(text)", errno: code)
+        case EACCES, EPERM, EROFS: return StoreError(code: .permissionDenied, path: path, detail: "\(operation): \(text)", errno: code)
+        default: return StoreError(code: .io, path: path, detail: "\(operation): \(text) (errno \(code))", errno: code)
         }
     }
 
