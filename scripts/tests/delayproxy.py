@@ -17,6 +17,8 @@ import subprocess
 import threading
 import time
 
+import hostbed
+
 CLONE_NEWNET = 0x40000000
 SO_ORIGINAL_DST = 80
 MARK = 0x2317
@@ -36,13 +38,13 @@ class DelayProxy:
         self.listener_thread = threading.Thread(target=self._listen, args=(ready,), daemon=True)
         self.listener_thread.start()
         if not ready.wait(5):
-            raise RuntimeError(f"delayproxy: no listener in {ns}")
+            raise hostbed.BedError(f"delayproxy: no listener in {ns}")
         rules = (f"table ip vigil_delay {{\n chain out {{\n  type nat hook output priority -100;\n"
                  f"  meta mark != {MARK} ip daddr {subnet} meta l4proto tcp redirect to :{port}\n }}\n}}\n")
         result = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules, text=True, capture_output=True)
         if result.returncode != 0:
             self.close()
-            raise RuntimeError(f"delayproxy: nft in {ns}: {result.stderr.strip()}")
+            raise hostbed.BedError(f"delayproxy: nft in {ns}: {result.stderr.strip()}")
 
     def set_delay(self, delay_ms, jitter_ms=0.0):
         self.delay_ms, self.jitter_ms = float(delay_ms), float(jitter_ms)

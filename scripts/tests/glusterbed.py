@@ -79,16 +79,22 @@ class GlusterStorage:
         self.mounts = {}
         self.proxies = {}
         os.makedirs(self.root, exist_ok=True)
-        self._network()
-        for j in self.hosts:
-            self._start_glusterd(j)
-        self._create_volume()
-        if delayable:
-            # Before mounting: only connections opened after the redirect go through the proxy.
-            for i, ns in bed.ns.items():
-                self.proxies[i] = delayproxy.DelayProxy(ns, f"{self.subnet}.0/24", seed=i)
-        for i in bed.ns:
-            self.mount(i)
+        try:
+            self._network()
+            for j in self.hosts:
+                self._start_glusterd(j)
+            self._create_volume()
+            if delayable:
+                # Before mounting: only connections opened after the redirect go through the proxy.
+                for i, ns in bed.ns.items():
+                    self.proxies[i] = delayproxy.DelayProxy(ns, f"{self.subnet}.0/24", seed=i)
+            for i in bed.ns:
+                self.mount(i)
+        except BaseException:
+            # A half-made volume leaves daemons (bricks, self-heal) running in the storage
+            # namespaces: end them before the failure goes up.
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ network
 
@@ -269,6 +275,8 @@ class GlusterStorage:
         # Brick processes (glusterfsd) and the self-heal daemon are glusterd's children but
         # daemonised: end whatever still runs inside the storage namespaces, by PID.
         for ns in self.hosts.values():
+            if not os.path.exists(f"/run/netns/{ns}"):
+                continue
             pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
             for pid in pids:
                 try:
