@@ -127,6 +127,30 @@ enum POSIXFile {
         return names
     }
 
+    /// The subdirectories of a directory, by the type `readdir` reports (no `stat` per entry:
+    /// on a network filesystem each is a round trip or more); entries of unknown type are
+    /// `stat`ed. `nil` when the directory does not exist.
+    static func subdirectories(_ path: String) throws(StoreError) -> [String]? {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return nil }
+            throw error("opendir", path: path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard name != "." && name != ".." else { continue }
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_DIR): names.append(name)
+            case Int32(DT_UNKNOWN): if isDirectory(path + "/" + name) { names.append(name) }
+            default: break
+            }
+        }
+        return names
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

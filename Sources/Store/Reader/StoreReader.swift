@@ -8,10 +8,10 @@ public struct StoreReader: Sendable {
 
     /// Node directories present in the store.
     public func nodes() throws(StoreError) -> [String] {
-        guard let names = try POSIXFile.list(root) else {
+        guard let names = try POSIXFile.subdirectories(root) else {
             throw StoreError(code: .invalidLayout, path: root, detail: "store directory does not exist")
         }
-        return names.filter { !$0.hasPrefix(".") && POSIXFile.isDirectory(root + "/" + $0) }.sorted()
+        return names.filter { !$0.hasPrefix(".") }.sorted()
     }
 
     /// A node's segments (first sequence numbers), oldest first.
