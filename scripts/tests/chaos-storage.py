@@ -277,7 +277,7 @@ def storage_slow(sb):
 def defaults(sb):
     """What GlusterFS's defaults give: `vigil store check` from two nodes' mounts, then a leader's
     storage cut."""
-    figures = {"store_check": store_check_pair(sb)}
+    figures = {"store_check": store_check_pair(sb), **fact_visibility(sb)}
     figures.update(leader_storage_cut(sb, name="defaults"))
     return figures
 
@@ -302,14 +302,45 @@ def store_check_pair(sb, seconds=6):
     return [{k: v.get(k) for k in keys} for v in out]
 
 
+def fact_visibility(sb, count=30):
+    """A durable fact taken by one node, seen by another: `count` jobs register and complete at
+    the leader's peer a, and node b (which learns completions only from the store) is polled
+    every 10 ms until each shows COMPLETED. Returns the median and p99, ms."""
+    bed = sb.bed
+    a, b = 2, 3
+    delays = []
+    for _ in range(count):
+        job = str(uuid.uuid4())
+        bed.http(a, "POST", "/api/v1/monitoring/heartbeat", {"execution_id": job, "container_id": "fact", "status": "running", "timestamp": int(time.time())})
+        status, _ = bed.http(a, "POST", "/api/v1/monitoring/completion", {"execution_id": job, "container_id": "fact", "success": True})
+        if status != 200:
+            bed.fail(f"fact visibility: n{a} did not take a completion ({status})")
+        acknowledged = time.time()
+        while time.time() - acknowledged < 10:
+            status, body = bed.http(b, "GET", f"/api/v1/executions/{job}", timeout=1)
+            if status == 200 and body.get("status") == "completed":
+                break
+            time.sleep(0.01)
+        else:
+            bed.fail(f"fact visibility: a completion n{a} acknowledged was not COMPLETED on n{b} within 10 s")
+        delays.append((time.time() - acknowledged) * 1000)
+        time.sleep(RNG.uniform(0.02, 0.25))  # a random phase against the nodes' 200 ms polls
+    return {"fact_visible_median_ms": round(statistics.median(delays), 1), "fact_visible_p99_ms": p99(delays)}
+
+
 def store_check(sb):
     """`vigil store check` on two nodes' mounts of the recommended replica-3 volume: it must
-    find the store's needs met (visibility within one store poll, no ESTALE, nothing torn)."""
+    find the store's needs met (visibility within one store poll, no ESTALE, nothing torn); and a
+    completion taken by one node is COMPLETED on another within one store poll (250 ms, p99)."""
     checks = store_check_pair(sb)
     bad = [c for c in checks if c["verdict"] != "ok"]
     if bad:
         sb.bed.fail(f"store-check: `vigil store check` found the recommended GlusterFS options wanting: {checks}")
-    return {"store_check": checks}
+    figures = {"store_check": checks, **fact_visibility(sb)}
+    if figures["fact_visible_p99_ms"] > 250 + 200:
+        # One poll interval (200 ms) plus a poll's own time and this test's 10 ms polling.
+        sb.bed.fail(f"store-check: a peer's completion took {figures['fact_visible_p99_ms']} ms (p99) to show (target 250 ms + the poll interval)")
+    return figures
 
 
 SCENARIOS = {

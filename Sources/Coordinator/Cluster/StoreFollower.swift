@@ -55,12 +55,17 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
         var tail = StoreTail(cursor: start)
         var reported = Set<String>()
         var nextSnapshot = clock.now.advanced(by: snapshotInterval)
+        var lastStart = clock.now
         while !Task.isShuttingDownGracefully {
+            // Polls start `interval` apart (a slow poll shortens the wait, to a quarter of the
+            // interval at least, so a slow filesystem is not polled without a pause).
+            let wait = max(interval - lastStart.duration(to: clock.now), interval / 4)
             do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }
             } catch {
                 return
             }
+            lastStart = clock.now
             let started = node.now().judge
             do {
                 let (polled, advanced) = try await poll(tail)
