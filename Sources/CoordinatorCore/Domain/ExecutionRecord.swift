@@ -28,7 +28,8 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// own monotonic judge clock. The sweep measures age from here, so neither container clocks
     /// nor coordinator clock skew change a decision.
     public var seen: JudgeTime = 0
-    private var lastHeartbeatRaw: Int64 = .min
+    /// ``lastHeartbeatMs`` with `.min` for none: a stored field the sweep reads in place.
+    private(set) var lastHeartbeatRaw: Int64 = .min
     /// The newest heartbeat as a ``HeartbeatEntry`` encoding stamped `lastHeartbeatRaw` (or, with
     /// no heartbeat yet, the registration); empty when there is nothing to hold.
     private var details: [UInt8] = []
@@ -78,7 +79,27 @@ public struct ExecutionRecord: Sendable, Equatable {
 
     /// When the progress last changed (wall ms), tracked only for an execution whose rule has a
     /// progress timeout (``ProgressChange``); `nil` otherwise.
-    public var progressChangedMs: Int64? { layout?.progressChangedMs }
+    public var progressChangedMs: Int64? {
+        // Read in place (the sweep asks this of every watched execution): no slice, no copy.
+        details.withUnsafeBufferPointer { bytes -> Int64? in
+            guard bytes.count > 2, bytes[0] == HeartbeatEntry.progressFormat else { return nil }
+            var i = 2
+            func varint() -> UInt64? {
+                var value: UInt64 = 0
+                var shift: UInt64 = 0
+                while i < bytes.count, shift < 64 {
+                    let byte = bytes[i]
+                    i += 1
+                    value |= UInt64(byte & 0x7F) << shift
+                    if byte & 0x80 == 0 { return value }
+                    shift += 7
+                }
+                return nil
+            }
+            guard varint() != nil, varint() != nil, let raw = varint() else { return nil }
+            return stampMs &+ Varint.unzigzag(raw)
+        }
+    }
 
     /// Whether the container id contains `needle` (UTF-8 bytes), without allocating.
     public func containerContains(_ needle: [UInt8]) -> Bool {

@@ -6,18 +6,23 @@
 /// of kinds for executions without them (`vigil-bench sweep --kinds`).
 struct RuleSweep {
     let baseTimeoutMs: Int64
-    /// By index; entry 0 is the base rule's.
+    /// By index; entry 0 is the base rule's. Flat arrays of plain numbers, so the loop copies
+    /// no rule (a rule holds its kind's name).
     let timeoutMs: [Int64]
     let hasExtras: [Bool]
-    let rules: [ExecutionRule]
+    let progressTimeoutMs: [Int64]
+    let maxRuntimeMs: [Int64]
+    let failWhenStalled: [Bool]
     let base: SweepRule
 
     init(_ table: RuleTable, base: SweepRule) {
         self.base = base
         baseTimeoutMs = base.heartbeatTimeoutMs
-        rules = table.rules
         timeoutMs = [base.heartbeatTimeoutMs] + table.rules.map(\.heartbeatTimeoutMs)
         hasExtras = [false] + table.rules.map(\.hasExtras)
+        progressTimeoutMs = [0] + table.rules.map(\.progressTimeoutMs)
+        maxRuntimeMs = [0] + table.rules.map(\.maxRuntimeMs)
+        failWhenStalled = [false] + table.rules.map(\.failWhenStalled)
     }
 
     /// The cluster's rule with index `index`'s heartbeat timeout (what the mass-failure guard's
@@ -28,18 +33,26 @@ struct RuleSweep {
         return rule
     }
 
-    /// Notes a record past its runtime or stalled; `true` when its rule fails it for that (the
-    /// heartbeat rule then has nothing more to judge).
-    func surveyExtras(_ record: ExecutionRecord, index: Int, now: JudgeTime, into survey: inout SweepSurvey) -> Bool {
-        let rule = rules[index - 1]
-        if rule.maxRuntimeMs > 0, ExecutionTable.runtimeMs(record, now: now) > rule.maxRuntimeMs {
-            survey.overRuntime.append(record.id)
+    /// Notes the record in `slot` past its runtime or stalled; `true` when its rule fails it for
+    /// that (the heartbeat rule then has nothing more to judge). Reads the record in place.
+    func surveyExtras(_ records: UnsafeBufferPointer<ExecutionRecord>, slot: Int, index: Int, now: JudgeTime, into survey: inout SweepSurvey) -> Bool {
+        // ``ExecutionTable/runtimeMs(_:now:)``, field by field: passing the record would copy it.
+        let registered = records[slot].registeredAtMs
+        let raw = records[slot].lastHeartbeatRaw
+        let runtime = max(0, (raw == .min ? registered : raw) &- registered) &+ max(0, now.ms &- records[slot].seen.ms)
+        let maxRuntime = maxRuntimeMs[index]
+        if maxRuntime > 0, runtime > maxRuntime {
+            survey.overRuntime.append(records[slot].id)
             survey.processed += 1
             return true
         }
-        guard let since = ExecutionTable.stalledSince(record, rule: rule, now: now) else { return false }
-        let note = StallNote(executionID: record.id, sinceMs: since)
-        guard rule.failWhenStalled else {
+        // Time without progress is at most the runtime: a young execution needs no look at its blob.
+        let progressTimeout = progressTimeoutMs[index]
+        guard progressTimeout > 0, runtime > progressTimeout, raw != .min else { return false }
+        let changed = records[slot].progressChangedMs ?? registered
+        guard max(0, raw &- changed) &+ max(0, now.ms &- records[slot].seen.ms) > progressTimeout else { return false }
+        let note = StallNote(executionID: records[slot].id, sinceMs: changed)
+        guard failWhenStalled[index] else {
             survey.stalled.append(note)
             return false
         }

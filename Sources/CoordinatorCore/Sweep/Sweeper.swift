@@ -56,8 +56,8 @@ public struct Sweeper: Sendable {
             for slot in slots.clamped(to: records.indices) where records[slot].status == .running {
                 let index = Int(records[slot].rule)
                 let timeoutMs = index == 0 ? kinds.baseTimeoutMs : kinds.timeoutMs[index]
-                if index != 0, kinds.hasExtras[index], !reserved.contains(records[slot].id),
-                    kinds.surveyExtras(records[slot], index: index, now: now, into: &survey)
+                if index != 0, kinds.hasExtras[index], reserved.isEmpty || !reserved.contains(records[slot].id),
+                    kinds.surveyExtras(records, slot: slot, index: index, now: now, into: &survey)
                 {
                     continue  // failed by its runtime or its stall: not judged by heartbeats too
                 }
