@@ -92,22 +92,25 @@ try:
     wait_for("n3 did not show the fast kind", 2, lambda: view(fast[0], "n3").get("kind") == "fast")
 
     crawled, last_change, stalled_seen, unstall_change, unstalled_seen, stall_latency = 0, time.time(), None, None, None, None
-    failed_at, listed, beats = {}, False, 0
+    failed_at, listed, beats, tick = {}, False, 0, 0
     deadline = time.time() + 14
+    # Heartbeats every interval; the views are read every 50 ms, so the figures are good to 50 ms.
     while time.time() < deadline and not (unstalled_seen and len(failed_at) == 7):
         now = time.time()
-        if now - silent_at < 1 or (stalled_seen and unstall_change is None):
-            crawled += 1
-            last_change = now
-            if stalled_seen:
-                unstall_change = now
-        node = c.ids[beats % 3]
-        beats += 1
-        beat(crawler, node, kind="crawler", progress={"crawled_urls": crawled, "runtime_seconds": round(now - silent_at, 2)})
-        if batch not in failed_at:
-            beat(batch, node, progress={"data_items": beats})
-        beat(seed, node)
-        v = view(crawler, c.ids[beats % 3])
+        if tick % 5 == 0:
+            if now - silent_at < 1 or (stalled_seen and unstall_change is None):
+                crawled += 1
+                last_change = now
+                if stalled_seen:
+                    unstall_change = now
+            node = c.ids[beats % 3]
+            beats += 1
+            beat(crawler, node, kind="crawler", progress={"crawled_urls": crawled, "runtime_seconds": round(now - silent_at, 2)})
+            if batch not in failed_at:
+                beat(batch, node, progress={"data_items": beats})
+            beat(seed, node)
+        tick += 1
+        v = view(crawler, c.ids[(beats + 1) % 3])  # not the node the last heartbeat went to
         if v.get("stalled") and stalled_seen is None:
             stalled_seen = time.time()
             stall_latency = stalled_seen - last_change
@@ -120,7 +123,7 @@ try:
         for e in fast + slow + [batch]:
             if e not in failed_at and view(e, "n2").get("status") == "failed":
                 failed_at[e] = time.time() - (batch_at if e == batch else silent_at)
-        time.sleep(INTERVAL)
+        time.sleep(0.05)
 
     fast_t = sorted(round(failed_at.get(e, 99), 2) for e in fast)
     slow_t = sorted(round(failed_at.get(e, 99), 2) for e in slow)
