@@ -21,7 +21,9 @@ enum SweepBenchmark {
         }
     }
 
-    static func run(count: Int, runs: Int = 9, kinds: Bool = false) {
+    /// - Parameter old: the executions registered 2 h before their heartbeat, so every crawler is
+    ///   older than its progress timeout and its progress-changed stamp is read at each sweep.
+    static func run(count: Int, runs: Int = 9, kinds: Bool = false, old: Bool = false) {
         let rule = SweepRule()
         var table = ExecutionTable(localOrigin: "n1")
         for i in 0..<count {
@@ -31,6 +33,10 @@ enum SweepBenchmark {
                 executionID: id, containerID: "crawler-\(i % 1000)", clientTimestamp: 1_640_995_200, progress: MemoryBenchmark.seedProgress(i),
                 rule: kinds ? mixedRule(i) : nil
             )
+            if old {
+                let registration = Registration(executionID: id, containerID: heartbeat.containerID, startedAtMs: 1_700_000_000_000 - 7_200_000, rule: heartbeat.rule)
+                _ = table.apply(registration, nowMs: 1_700_000_000_000, seen: seen)
+            }
             _ = table.apply(heartbeat, nowMs: 1_700_000_000_000, seen: seen)
         }
         let sweeper = Sweeper(rule: rule)
@@ -50,7 +56,7 @@ enum SweepBenchmark {
         let silent = sweeper.sweep(&table, now: 2_000_000_000, wall: WallTime(ms: 1_700_000_000_000 + 2_000_000_000))
         let silentElapsed = ContinuousClock.now - silentStart
         timesMs.sort()
-        print(String(format: "sweep%@: running %d runs %d median_ms %.1f min_ms %.1f max_ms %.1f (struck or marked per run %d)", kinds ? " (mixed kinds)" : "", count, runs, timesMs[runs / 2], timesMs[0], timesMs[runs - 1], struck / runs))
+        print(String(format: "sweep%@: running %d runs %d median_ms %.1f min_ms %.1f max_ms %.1f (struck or marked per run %d)", kinds ? (old ? " (mixed kinds, 2 h old)" : " (mixed kinds)") : "", count, runs, timesMs[runs / 2], timesMs[0], timesMs[runs - 1], struck / runs))
         print(String(format: "sweep%@: all %d silent at once: %.1f ms (%@)", kinds ? " (mixed kinds)" : "", count, Double(silentElapsed.components.attoseconds) / 1e15 + Double(silentElapsed.components.seconds) * 1000, silent.degraded?.description ?? "not degraded"))
     }
 }

@@ -9,7 +9,8 @@ import CoordinatorCore
 ///   vigil-bench store DIR           store throughput, replay and restart figures
 ///   vigil-bench store-crash-child DIR   appends forever, printing "ack SEQ" per durable append
 ///   vigil-bench sweep COUNT [kinds] one sweep over COUNT running executions (median ms); `kinds`:
-///                                   spread over four rules (issue 24)
+///                                   spread over four rules (issue 24); `kinds-old`: the same,
+///                                   registered 2 h earlier (every crawler's stall is looked at)
 ///   vigil-bench memory-cluster COUNT   RSS per execution with three origins (view + gossip replica)
 ///   vigil-bench failover RUNS [EXECUTIONS]   seeded simulated leader failovers: false/lost/duplicate marks
 ///   vigil-bench restart DIR HISTORY LIVE     restart to ready from a snapshot with HISTORY records of history
@@ -41,7 +42,8 @@ case "store-full-child":
     try await StoreFullChild.run(directory: dir, limitBytes: limit)
 case "sweep":
     guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench sweep COUNT [kinds]") }
-    SweepBenchmark.run(count: count, kinds: arguments.dropFirst(2).first == "kinds")
+    let mode = arguments.dropFirst(2).first
+    SweepBenchmark.run(count: count, kinds: mode == "kinds" || mode == "kinds-old", old: mode == "kinds-old")
 case "memory-cluster":
     guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench memory-cluster COUNT") }
     ClusterMemoryBenchmark.run(count: count)
