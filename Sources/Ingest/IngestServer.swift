@@ -24,8 +24,10 @@ public struct IngestServer: Sendable {
     ) {
         ctx = IngestContext(
             node: node,
-            validation: RequestValidation(maxProgressBytes: node.configuration.http.maxProgressBytes),
-            rendering: ExecutionRendering(timestamps: node.timestamps),
+            validation: RequestValidation(
+                maxProgressBytes: node.configuration.http.maxProgressBytes, rules: RuleValidation(catalog: node.configuration.ruleCatalog)
+            ),
+            rendering: ExecutionRendering(timestamps: node.timestamps, base: SweepRule(node.configuration.executions)),
             metrics: metrics, logger: logger,
             access: access ?? AccessControl(policy: AccessPolicy(tokens: AccessTokens(node.configuration.http)), logger: logger),
             front: front ?? HTTPFront(settings: node.configuration.http),

@@ -10,12 +10,16 @@ public struct RunOptions: Sendable, Equatable {
     public var token: String?
     public var caFile: String?
     public var flush = false
+    /// The execution's kind (`--kind`, else `TASK_KIND`): a name in the cluster's `kinds`.
+    public var kind: String?
+    /// Its own heartbeat timeout (`--heartbeat-timeout`, seconds): `monitor.heartbeat_timeout_s`.
+    public var heartbeatTimeoutS: Double?
     public var command: [String] = []
 
     public static let usage = """
         usage: vigil run [--execution-id UUID] [--container-id ID] [--api URL[,URL...]] [--interval S]
                          [--tail-bytes N] [--completion-timeout S] [--spool-dir DIR] [--token T] [--ca-file PEM]
-                         -- CMD [ARGS...]
+                         [--kind NAME] [--heartbeat-timeout S] -- CMD [ARGS...]
                vigil run --flush [--api URL[,URL...]] [--spool-dir DIR] [--token T] [--ca-file PEM]
 
         Runs CMD as a monitored execution: heartbeats every --interval seconds (default 30, ±10%)
@@ -29,7 +33,9 @@ public struct RunOptions: Sendable, Equatable {
         --container-id, else HOSTNAME. SIGTERM, SIGINT, SIGHUP and SIGQUIT go to the command; the
         exit status is the command's (128 + N when signal N killed it). An ingest token goes as a
         bearer token (--token, else VIGIL_TOKEN) or in the URL (http://node:8000/k/TOKEN); https://
-        nodes are verified against --ca-file (else VIGIL_CA_FILE, else the system's roots).
+        nodes are verified against --ca-file (else VIGIL_CA_FILE, else the system's roots). The
+        execution is judged by the rule of kind --kind (else TASK_KIND; a name in the cluster's
+        kinds), with --heartbeat-timeout S as its own heartbeat timeout; neither: the default rule.
         """
 
     /// A usage error, for one line on stderr and exit status 2.
@@ -78,6 +84,8 @@ public struct RunOptions: Sendable, Equatable {
             case "--token": token = try value(flag)
             case "--ca-file": caFile = try value(flag)
             case "--flush": flush = true
+            case "--kind": kind = try value(flag)
+            case "--heartbeat-timeout": heartbeatTimeoutS = try number(flag, 0.001...31_622_400)
             case "-h", "--help": throw UsageError(description: Self.usage)
             default:
                 if argument.hasPrefix("-") { throw UsageError(description: "unknown option \(argument)\n\(Self.usage)") }

@@ -33,11 +33,18 @@ public struct RunReport: Sendable {
     public var containerID: String
     /// When the child started (Unix s, with fractions).
     public var startedAt: Double
+    /// The kind asked for (`--kind`, `TASK_KIND`), sent with every heartbeat (only the first
+    /// fixes the rule; the node checks the others and ignores them).
+    public var kind: String?
+    /// `monitor.heartbeat_timeout_s` (`--heartbeat-timeout`).
+    public var heartbeatTimeoutS: Double?
 
-    public init(executionID: String, containerID: String, startedAt: Double) {
+    public init(executionID: String, containerID: String, startedAt: Double, kind: String? = nil, heartbeatTimeoutS: Double? = nil) {
         self.executionID = executionID
         self.containerID = containerID
         self.startedAt = startedAt
+        self.kind = kind
+        self.heartbeatTimeoutS = heartbeatTimeoutS
     }
 
     public func heartbeat(progress: JSONObject, now: Double) -> [UInt8] {
@@ -45,10 +52,13 @@ public struct RunReport: Sendable {
         merged.members.removeAll { $0.key == "runtime_seconds" || $0.key == "start_time" }
         merged.members.append(.init(key: "runtime_seconds", value: .double((now - startedAt).rounded(toPlaces: 3))))
         merged.members.append(.init(key: "start_time", value: .string(Self.iso8601(startedAt))))
-        return JSONWriter.encode(.object([
+        var body: JSONObject = [
             "execution_id": .string(executionID), "container_id": .string(containerID), "status": .string("running"),
             "timestamp": .int(Int64(now)), "progress": .object(merged),
-        ]))
+        ]
+        if let kind { body.members.append(.init(key: "kind", value: .string(kind))) }
+        if let heartbeatTimeoutS { body.members.append(.init(key: "monitor", value: .object(["heartbeat_timeout_s": .double(heartbeatTimeoutS)]))) }
+        return JSONWriter.encode(.object(body))
     }
 
     public func completion(_ exit: ChildExit, endedAt: Double, outputTail: [UInt8]) -> [UInt8] {

@@ -49,7 +49,8 @@ public struct RunSession: Sendable {
         defer { if ownProgress { POSIX.remove(progressPath) } }
 
         let startedAt = POSIX.now()
-        let report = RunReport(executionID: executionID, containerID: containerID, startedAt: startedAt)
+        let kind = options.kind ?? POSIX.environment("TASK_KIND").flatMap { $0.isEmpty ? nil : $0 }
+        let report = RunReport(executionID: executionID, containerID: containerID, startedAt: startedAt, kind: kind, heartbeatTimeoutS: options.heartbeatTimeoutS)
         let (client, spool, options) = (self.client, self.spool, self.options)
         let flushing = Task { await Self.flush(spool, client: client, timeoutS: options.completionTimeoutS) }
         // The first heartbeat registers the execution with its container; the completion waits

@@ -6,20 +6,21 @@ import CoordinatorCore
 /// Tracks `count` executions, each with one seed 003 heartbeat (container id, progress with
 /// counters, stage and URL), and prints resident memory growth per execution.
 enum MemoryBenchmark {
-    static func run(count: Int) {
+    /// - Parameter kinds: spread the executions over the four rules of ``SweepBenchmark/mixedRule(_:)``.
+    static func run(count: Int, kinds: Bool = false) {
         var core = NodeCore(settings: NodeCore.Settings(me: "n1", configured: ["n1"], started: 1_700_000_000_000))
         let before = residentBytes()
         for i in 0..<count {
             let id = ExecutionID(high: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(i))
             let progress = seedProgress(i)
             let heartbeat = Heartbeat(
-                executionID: id, containerID: "crawler-\(i)", clientTimestamp: 1_640_995_200, progress: progress
+                executionID: id, containerID: "crawler-\(i)", clientTimestamp: 1_640_995_200, progress: progress, rule: kinds ? SweepBenchmark.mixedRule(i) : nil
             )
             core.receiveDurably(heartbeat, now: NodeNow(wall: WallTime(ms: 1_700_000_000_000 + Int64(i)), judge: 0))
         }
         let after = residentBytes()
         let perExecution = Double(after - before) / Double(count)
-        print("memory: executions \(count) rss_before_mb \(before >> 20) rss_after_mb \(after >> 20) bytes_per_execution \(Int(perExecution.rounded()))")
+        print("memory\(kinds ? " (mixed kinds)" : ""): executions \(count) rss_before_mb \(before >> 20) rss_after_mb \(after >> 20) bytes_per_execution \(Int(perExecution.rounded()))")
         withExtendedLifetime(core) {}
     }
 

@@ -8,7 +8,9 @@ import CoordinatorCore
 ///   vigil-bench memory COUNT        RSS growth per tracked execution after COUNT heartbeats
 ///   vigil-bench store DIR           store throughput, replay and restart figures
 ///   vigil-bench store-crash-child DIR   appends forever, printing "ack SEQ" per durable append
-///   vigil-bench sweep COUNT         one sweep over COUNT running executions (median ms)
+///   vigil-bench sweep COUNT [kinds] one sweep over COUNT running executions (median ms); `kinds`:
+///                                   spread over four rules (issue 24); `kinds-old`: the same,
+///                                   registered 2 h earlier (every crawler's stall is looked at)
 ///   vigil-bench memory-cluster COUNT   RSS per execution with three origins (view + gossip replica)
 ///   vigil-bench failover RUNS [EXECUTIONS]   seeded simulated leader failovers: false/lost/duplicate marks
 ///   vigil-bench restart DIR HISTORY LIVE     restart to ready from a snapshot with HISTORY records of history
@@ -24,8 +26,8 @@ case "bare-http":
     guard let port = arguments.dropFirst().first.flatMap({ Int($0) }) else { fail("usage: vigil-bench bare-http PORT") }
     try BareHTTPServer.run(port: port)
 case "memory":
-    guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench memory COUNT") }
-    MemoryBenchmark.run(count: count)
+    guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench memory COUNT [kinds]") }
+    MemoryBenchmark.run(count: count, kinds: arguments.dropFirst(2).first == "kinds")
 case "store":
     guard let dir = arguments.dropFirst().first else { fail("usage: vigil-bench store DIR [RECORDS]") }
     let records = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1_000_000
@@ -39,8 +41,9 @@ case "store-full-child":
     }
     try await StoreFullChild.run(directory: dir, limitBytes: limit)
 case "sweep":
-    guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench sweep COUNT") }
-    SweepBenchmark.run(count: count)
+    guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench sweep COUNT [kinds]") }
+    let mode = arguments.dropFirst(2).first
+    SweepBenchmark.run(count: count, kinds: mode == "kinds" || mode == "kinds-old", old: mode == "kinds-old")
 case "memory-cluster":
     guard let count = arguments.dropFirst().first.flatMap({ Int($0) }), count > 0 else { fail("usage: vigil-bench memory-cluster COUNT") }
     ClusterMemoryBenchmark.run(count: count)

@@ -33,8 +33,12 @@ struct TestNode {
     let app: Application<AccessGate<RouterResponder<IngestRequestContext>>>
     let server: IngestServer
 
-    init(maxBodyBytes: Int = 65_536, http: HTTPSettings = .init(), notifications: NotificationSettings = .init(), notifier: (any NotificationSender)? = nil) throws {
+    init(
+        maxBodyBytes: Int = 65_536, http: HTTPSettings = .init(), notifications: NotificationSettings = .init(), notifier: (any NotificationSender)? = nil,
+        kinds: [KindSettings] = []
+    ) throws {
         var config = VigilConfiguration(nodes: [NodeAddress(id: "n1", http: HostPort("127.0.0.1:0")!, gossip: HostPort("127.0.0.1:0")!)])
+        config.kinds = kinds
         config.http = http
         config.http.maxBodyBytes = maxBodyBytes
         config.notifications = notifications

@@ -108,3 +108,18 @@ import VigilJSON
         #expect(POSIX.iso8601(1_700_000_000.25) == "2023-11-14T22:13:20.250Z")
     }
 }
+
+extension RunPartsTests {
+    /// Issue 24: `--kind` and `--heartbeat-timeout` travel with the heartbeats (the first fixes the rule).
+    @Test func theKindAndTheHeartbeatTimeoutGoInTheHeartbeat() throws {
+        let o = try RunOptions(parsing: ["--kind", "etl", "--heartbeat-timeout=900", "--", "true"])
+        #expect(o.kind == "etl" && o.heartbeatTimeoutS == 900)
+        #expect(throws: RunOptions.UsageError.self) { try RunOptions(parsing: ["--heartbeat-timeout", "0", "--", "true"]) }
+        let report = RunReport(executionID: "550e8400-e29b-41d4-a716-446655440000", containerID: "job-1", startedAt: 1, kind: "etl", heartbeatTimeoutS: 900)
+        let body = try parse(report.heartbeat(progress: [:], now: 2))
+        #expect(body["kind"] == .string("etl"))
+        #expect(body["monitor"]?["heartbeat_timeout_s"] == .double(900))
+        let plain = try parse(self.report.heartbeat(progress: [:], now: 2))
+        #expect(plain["kind"] == nil && plain["monitor"] == nil)
+    }
+}

@@ -1,3 +1,5 @@
+import VigilJSON
+
 /// Every key of the cluster file, written once: the loader walks these tables, the environment
 /// overrides through them, and the README's table is made from them
 /// (``ConfigKeys/markdownTable()``). Lists of items (nodes, channels, services) have their own
@@ -5,7 +7,7 @@
 public enum ConfigKeys {
     /// The file's keys, from its root, in the order they are read.
     public static let file: [ConfigKey<VigilConfiguration>] =
-        cluster + store + executions + gossip + http + timeZone + notifications + probes
+        cluster + store + executions + kinds + gossip + http + timeZone + notifications + probes
 
     static let cluster: [ConfigKey<VigilConfiguration>] = [
         .string("cluster", \.cluster, maxBytes: 64, "cluster name; packets from another cluster are dropped"),
@@ -48,6 +50,22 @@ public enum ConfigKeys {
         .seconds(
             "executions.mass_failure_hold_s", \.executions.massFailureHold, allowZero: true,
             "how long a silent execution's first strike is held, past its timeout, while the monitor may be blind (every execution silent, a coordinator not confirmed alive, the store failing); then it is judged by the rule. `vigil sweep release` judges now, `vigil pause` holds longer (see [Mass failures](#mass-failures))"
+        ),
+    ]
+
+    static let kinds: [ConfigKey<VigilConfiguration>] = [
+        .structure(
+            "kinds", #"`{"<name>": {…}}`"#,
+            "named rules (issue 24): an execution that sends `\"kind\": \"<name>\"` is judged by its keys (below); a key left out is `executions`' (see [Kinds](#kinds-rules-per-job))",
+            read: { (c, value, key) throws(ConfigurationError) in c.kinds = try ConfigurationLoader.Reader(path: "").kinds(value, key) }
+        ),
+        .structure(
+            "default_kind", "a name in `kinds`",
+            "the kind of executions that name none and send no `monitor` (seed clients); none: the `executions` rule",
+            read: { (c, value, key) throws(ConfigurationError) in
+                guard value != .null else { return }
+                c.defaultKind = try ConfigurationLoader.Reader(path: "").itemName(value, as: key)
+            }
         ),
     ]
 
@@ -117,7 +135,7 @@ public enum ConfigKeys {
         ),
         .structure(
             "notifications.channels", #"`[{"name","type","events",…}]`"#,
-            "where events go: a `name`, a `type` (`webhook` with `url` and `secret`, or `command` with `argv`), the `events` it wants, optionally a `container_prefix` and the keys below (see [Notifications](#notifications))",
+            "where events go: a `name`, a `type` (`webhook` with `url` and `secret`, or `command` with `argv`), the `events` it wants, optionally a `container_prefix`, `kinds` (execution events of those kinds only) and the keys below (see [Notifications](#notifications))",
             read: { (c, value, key) throws(ConfigurationError) in c.notifications.channels = try ConfigurationLoader.Reader(path: "").channels(value, key) }
         ),
     ]
@@ -159,6 +177,18 @@ extension ConfigKeys {
         .integer("max_repairs", \.maxRepairs, 1...1000, "at most this many repairs within `repair_window_s`; then repairing stops"),
         .seconds("repair_window_s", \.repairWindow, "the window `max_repairs` counts in"),
         .integer("success_threshold", \.successThreshold, 1...1000, "passed probes in a row that make a down service up"),
+    ]
+
+    /// A kind's keys (`kinds.<name>.…`).
+    public static let kind: [ConfigKey<KindSettings>] = [
+        .seconds("heartbeat_timeout_s", \.heartbeatTimeout, allowZero: true, "a heartbeat older than this is a strike; 0: `executions.heartbeat_timeout_s`"),
+        .integer("max_strikes", \.maxStrikes, 0...255, "strikes in a row that mark FAILED; 0: `executions.max_strikes`"),
+        .seconds(
+            "progress_timeout_s", \.progressTimeout, allowZero: true,
+            "heartbeats whose `progress` has not changed for this long make the execution stalled (`execution.stalled`); 0: off"
+        ),
+        .seconds("max_runtime_s", \.maxRuntime, allowZero: true, "a running execution older than this (since registration) is FAILED, rule `max_runtime`; 0: off"),
+        .bool("fail_when_stalled", \.failWhenStalled, "a stall marks the execution FAILED (rule `stalled_progress`) instead of only warning"),
     ]
 
     /// A notification channel's scalar keys (its name, type and events have their own parser).

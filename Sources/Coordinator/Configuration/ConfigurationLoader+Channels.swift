@@ -16,7 +16,7 @@ extension ConfigurationLoader.Reader {
     /// One channel: its scalar keys through ``ConfigKeys/channel``, its name, kind and events here.
     func channel(_ c: JSONObject) throws(ConfigurationError) -> ChannelSettings {
         var channel = ChannelSettings(name: "", kind: .command(argv: []), events: [])
-        try read(c, ConfigKeys.channel, into: &channel, extra: ["name", "type", "url", "secret", "argv", "events", "container_prefix"])
+        try read(c, ConfigKeys.channel, into: &channel, extra: ["name", "type", "url", "secret", "argv", "events", "container_prefix", "kinds"])
         channel.name = try itemName(c["name"])
         channel.kind = try channelKind(c)
         if c["format"] != nil, case .command = channel.kind {
@@ -32,6 +32,10 @@ extension ConfigurationLoader.Reader {
             return pattern
         }
         channel.containerPrefix = try string(c["container_prefix"], "container_prefix")
+        if let value = c["kinds"] {
+            guard case .array(let list) = value else { throw fail("kinds", "must be an array of kind names, e.g. [\"etl\"]") }
+            channel.kinds = try list.enumerated().map { (i, item) throws(ConfigurationError) in try itemName(item, as: "kinds[\(i)]") }
+        }
         return channel
     }
 

@@ -36,6 +36,7 @@ public enum ConfigurationLoader {
         guard notifications.maxRetry >= notifications.firstRetry else {
             throw ConfigurationError(key: "notifications.max_retry_s", problem: "must not be below first_retry_s")
         }
+        try checkKinds(configuration)
     }
 }
 

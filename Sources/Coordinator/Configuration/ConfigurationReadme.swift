@@ -10,6 +10,7 @@ extension ConfigKeys {
     public static var rows: [ConfigKeyRow] {
         let channelDefaults = ChannelSettings(name: "", kind: .command(argv: []), events: [])
         return file.map { $0.row(defaults: VigilConfiguration(nodes: [])) }
+            + kind.map { $0.row(prefix: "kinds.<name>.", defaults: KindSettings(name: "")) }
             + channel.map { $0.row(prefix: "notifications.channels[].", defaults: channelDefaults) }
             + service.map { $0.row(prefix: "services[].", defaults: ServiceSettings(name: "", url: "")) }
             + repair.map { $0.row(prefix: "services[].repair.", defaults: ServiceSettings.Repair()) }

@@ -58,6 +58,8 @@ public struct ChannelSettings: Sendable, Equatable {
     public var kind: Kind
     public var events: [EventPattern]
     public var containerPrefix: String?
+    /// Only events of executions of these kinds (`kinds`); empty: all.
+    public var kinds: [String] = []
     /// A webhook's request, or a command's run, fails after this long. Default 10 s.
     public var timeout: Duration = .seconds(10)
     public var format: Format = .json
@@ -74,6 +76,8 @@ public struct ChannelSettings: Sendable, Equatable {
     }
 
     public var rule: ChannelRule {
-        ChannelRule(name: name, events: events, containerPrefix: containerPrefix, groupWindowMs: groupWindow.wholeMilliseconds, groupMax: groupMax)
+        var rule = ChannelRule(name: name, events: events, containerPrefix: containerPrefix, groupWindowMs: groupWindow.wholeMilliseconds, groupMax: groupMax)
+        rule.kinds = kinds
+        return rule
     }
 }

@@ -11,6 +11,10 @@ public struct VigilConfiguration: Sendable, Equatable {
     public var nodes: [NodeAddress]
     public var store: StoreSettings
     public var executions: ExecutionSettings
+    /// Named rules (`kinds`, issue 24), in the file's order.
+    public var kinds: [KindSettings] = []
+    /// The kind of executions that name none (`default_kind`); `nil`: the `executions` rule.
+    public var defaultKind: String?
     public var gossip: GossipOptions
     public var http: HTTPSettings
     /// IANA time zone for times shown to people (API, CLI); never used for liveness.

@@ -8,6 +8,10 @@ public struct ExecutionView: Sendable {
 
     public func record(_ id: ExecutionID) -> ExecutionRecord? { node.read { $0.table[id] } }
 
+    /// The executions' distinct rules (a record's ``ExecutionRecord/rule`` indexes it); a
+    /// copy-on-write value, so taking it copies nothing.
+    public var rules: RuleTable { node.read { $0.table.rules } }
+
     /// Strike times of a running execution (Unix ms).
     public func strikeTimes(_ id: ExecutionID) -> [Int64] { node.read { $0.table.strikeTimes(id) } }
 

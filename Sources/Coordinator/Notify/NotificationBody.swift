@@ -97,6 +97,8 @@ public struct NotificationBody: Sendable {
             case .executionFailed: "FAILED"
             case .executionCompleted: "completed"
             case .executionFenced: "got a heartbeat after it finished (zombie container?)"
+            case .executionStalled: "is STALLED: it heartbeats but its progress has not changed"
+            case .executionUnstalled: "moves again: its progress changed after a stall"
             case .nodeDead: "is dead"
             case .nodeAlive: "is alive again"
             case .monitorDegraded: "is degraded: it may be blind, so first strikes are held for a while"

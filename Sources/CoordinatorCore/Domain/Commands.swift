@@ -9,13 +9,20 @@ public struct Heartbeat: Sendable, Equatable {
     public var status: ExecutionStatus
     /// `nil` when the heartbeat carried no `progress` (the previous one is kept).
     public var progress: Progress?
+    /// The rule its `kind` and `monitor` resolved to (``RuleCatalog``); `nil`: the default rule.
+    /// Only the heartbeat that registers the execution sets it: later ones cannot change it.
+    public var rule: ExecutionRule?
 
-    public init(executionID: ExecutionID, containerID: String, clientTimestamp: Int64, status: ExecutionStatus = .running, progress: Progress? = nil) {
+    public init(
+        executionID: ExecutionID, containerID: String, clientTimestamp: Int64, status: ExecutionStatus = .running, progress: Progress? = nil,
+        rule: ExecutionRule? = nil
+    ) {
         self.executionID = executionID
         self.containerID = containerID
         self.clientTimestamp = clientTimestamp
         self.status = status
         self.progress = progress
+        self.rule = rule
     }
 }
 
@@ -47,11 +54,14 @@ public struct Registration: Sendable, Equatable {
     public var containerID: String
     /// When the job started, Unix ms; the receive time when omitted.
     public var startedAtMs: Int64?
+    /// The rule its `kind` and `monitor` resolved to; `nil`: the default rule.
+    public var rule: ExecutionRule?
 
-    public init(executionID: ExecutionID, containerID: String = "", startedAtMs: Int64? = nil) {
+    public init(executionID: ExecutionID, containerID: String = "", startedAtMs: Int64? = nil, rule: ExecutionRule? = nil) {
         self.executionID = executionID
         self.containerID = containerID
         self.startedAtMs = startedAtMs
+        self.rule = rule
     }
 }
 

@@ -17,6 +17,9 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// Which coordinator saw the newest heartbeat: an index into the table's origin names
     /// (0 = this node). Sits in padding, so it costs no memory.
     public var origin: UInt8 = 0
+    /// The execution's rule: an index into the table's ``RuleTable`` (0 = the cluster's default
+    /// rule). Sits in the last padding byte, so a rule costs a record no memory.
+    public var rule: UInt8 = 0
     /// Heartbeats accepted for this execution (here or, merged through gossip, elsewhere).
     public var heartbeatCount: UInt32
     /// When the execution was registered (explicitly, or by its first heartbeat), Unix ms.
@@ -25,7 +28,8 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// own monotonic judge clock. The sweep measures age from here, so neither container clocks
     /// nor coordinator clock skew change a decision.
     public var seen: JudgeTime = 0
-    private var lastHeartbeatRaw: Int64 = .min
+    /// ``lastHeartbeatMs`` with `.min` for none: a stored field the sweep reads in place.
+    private(set) var lastHeartbeatRaw: Int64 = .min
     /// The newest heartbeat as a ``HeartbeatEntry`` encoding stamped `lastHeartbeatRaw` (or, with
     /// no heartbeat yet, the registration); empty when there is nothing to hold.
     private var details: [UInt8] = []
@@ -67,6 +71,36 @@ public struct ExecutionRecord: Sendable, Equatable {
         return Progress(trustedCompact: Array(details[layout.progressStart...]))
     }
 
+    /// The held progress's compact bytes (empty: none), without copying them out.
+    var progressBytes: ArraySlice<UInt8> {
+        guard let layout else { return [] }
+        return details[layout.progressStart...]
+    }
+
+    /// When the progress last changed (wall ms), tracked only for an execution whose rule has a
+    /// progress timeout (``ProgressChange``); `nil` otherwise.
+    public var progressChangedMs: Int64? {
+        // Read in place (the sweep asks this of every watched execution): no slice, no copy.
+        details.withUnsafeBufferPointer { bytes -> Int64? in
+            guard bytes.count > 2, bytes[0] == HeartbeatEntry.progressFormat else { return nil }
+            var i = 2
+            func varint() -> UInt64? {
+                var value: UInt64 = 0
+                var shift: UInt64 = 0
+                while i < bytes.count, shift < 64 {
+                    let byte = bytes[i]
+                    i += 1
+                    value |= UInt64(byte & 0x7F) << shift
+                    if byte & 0x80 == 0 { return value }
+                    shift += 7
+                }
+                return nil
+            }
+            guard varint() != nil, varint() != nil, let raw = varint() else { return nil }
+            return stampMs &+ Varint.unzigzag(raw)
+        }
+    }
+
     /// Whether the container id contains `needle` (UTF-8 bytes), without allocating.
     public func containerContains(_ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
@@ -90,6 +124,7 @@ public struct ExecutionRecord: Sendable, Equatable {
     /// Where the parts of the blob are.
     private struct Layout {
         var clientTimestamp: Int64?
+        var progressChangedMs: Int64?
         var container: Range<Int>
         var progressStart: Int
     }
@@ -97,38 +132,55 @@ public struct ExecutionRecord: Sendable, Equatable {
     private var layout: Layout? {
         guard !details.isEmpty else { return nil }
         var reader = ByteReader(details[...])
-        _ = reader.readByte()
+        let format = reader.readByte()
         _ = reader.readByte()
         _ = reader.readVarint()
         let client = reader.readVarint() ?? 0
+        var changed: Int64?
+        if format == HeartbeatEntry.progressFormat { changed = stampMs &+ Varint.unzigzag(reader.readVarint() ?? 0) }
         let length = Int(reader.readVarint() ?? 0)
         let start = reader.position
-        return Layout(clientTimestamp: client == 0 ? nil : Int64(client), container: start..<(start + length), progressStart: start + length)
+        return Layout(
+            clientTimestamp: client == 0 ? nil : Int64(client), progressChangedMs: changed, container: start..<(start + length), progressStart: start + length
+        )
     }
 
     /// Takes a heartbeat's fields: one new blob (the value gossip will carry). `progress`
-    /// empty keeps the progress held.
-    mutating func setHeartbeat(clientTimestamp: Int64?, container: some Collection<UInt8>, progress: ArraySlice<UInt8>) {
-        let kept: ArraySlice<UInt8> = progress.isEmpty ? (layout.map { details[$0.progressStart...] } ?? []) : progress
+    /// empty keeps the progress held; `progressChangedMs` `.some(nil)` stops tracking it, `nil`
+    /// keeps what is held.
+    mutating func setHeartbeat(clientTimestamp: Int64?, container: some Collection<UInt8>, progress: ArraySlice<UInt8>, progressChangedMs: Int64?? = nil) {
+        let held = layout
+        let kept: ArraySlice<UInt8> = progress.isEmpty ? (held.map { details[$0.progressStart...] } ?? []) : progress
         details = HeartbeatEntry.encode(
             status: status, registeredAtMs: registeredAtMs, clientTimestamp: clientTimestamp, stampMs: stampMs,
-            container: container, progress: kept, maxBytes: .max
+            container: container, progress: kept, maxBytes: .max, progressChangedMs: progressChangedMs ?? held?.progressChangedMs
         )
     }
 
     /// Takes a gossip value another coordinator wrote (already validated), sharing its buffer.
     /// A value without progress keeps the progress held (the origin dropped it for size).
-    mutating func setRemote(_ value: [UInt8], hasProgress: Bool, clientTimestamp: Int64?, container: Range<Int>) {
+    /// `progressChangedMs` is the value's own (the origin's note of the last progress change).
+    mutating func setRemote(_ value: [UInt8], hasProgress: Bool, clientTimestamp: Int64?, container: Range<Int>, progressChangedMs: Int64? = nil) {
         if hasProgress || progress == nil {
             details = value
         } else {
-            setHeartbeat(clientTimestamp: clientTimestamp, container: value[container], progress: [])
+            setHeartbeat(clientTimestamp: clientTimestamp, container: value[container], progress: [], progressChangedMs: .some(progressChangedMs))
         }
     }
 
     /// Takes a heartbeat received at `nowMs` (wall) and `seen` (judge): the newest heartbeat,
     /// counted; a terminal status ends the execution. Strikes are the table's business.
-    mutating func absorb(_ heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime) {
+    /// - Parameter watchesProgress: the execution's rule has a progress timeout: note when the
+    ///   progress changed (``ProgressChange``).
+    mutating func absorb(_ heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime, watchesProgress: Bool = false) {
+        // Read before the stamp moves: the blob's times are relative to it.
+        let held = progressChangedMs
+        var changed: Int64?? = .some(held)
+        if watchesProgress {
+            let previous = held ?? registeredAtMs
+            let moved = heartbeat.progress.map { ProgressChange.differs(progressBytes, $0.compact[...]) } ?? false
+            changed = .some(moved ? max(nowMs, previous) : previous)
+        }
         // Heartbeats merged from other origins may carry a later stamp than this node's clock.
         lastHeartbeatMs = max(nowMs, lastHeartbeatMs ?? .min)
         self.seen = seen
@@ -142,7 +194,10 @@ public struct ExecutionRecord: Sendable, Equatable {
             )
         }
         // One new blob: the value gossip carries for this heartbeat.
-        setHeartbeat(clientTimestamp: heartbeat.clientTimestamp, container: heartbeat.containerID.utf8, progress: heartbeat.progress?.compact[...] ?? [])
+        setHeartbeat(
+            clientTimestamp: heartbeat.clientTimestamp, container: heartbeat.containerID.utf8, progress: heartbeat.progress?.compact[...] ?? [],
+            progressChangedMs: changed
+        )
         heartbeatCount &+= 1
     }
 
@@ -184,7 +239,7 @@ public struct ExecutionRecord: Sendable, Equatable {
         }
         let value = HeartbeatEntry.encode(
             status: status, registeredAtMs: registeredAtMs, clientTimestamp: layout.clientTimestamp, stampMs: stamp,
-            container: details[layout.container], progress: details[layout.progressStart...], maxBytes: maxBytes
+            container: details[layout.container], progress: details[layout.progressStart...], maxBytes: maxBytes, progressChangedMs: layout.progressChangedMs
         )
         return (value, stamp)
     }

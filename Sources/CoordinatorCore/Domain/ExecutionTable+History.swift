@@ -6,9 +6,17 @@ extension ExecutionTable {
     public func history(after heartbeat: Heartbeat, nowMs: Int64) -> HeartbeatHistory {
         var record = records[heartbeat.executionID]
             ?? ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
-        record.absorb(heartbeat, nowMs: nowMs, seen: record.seen)
+        if records[heartbeat.executionID] == nil { record.rule = rules.index(of: heartbeat.rule) }
+        record.absorb(heartbeat, nowMs: nowMs, seen: record.seen, watchesProgress: watchesProgress(record))
         record.strikes = 0
-        return record.history
+        return history(of: record)
+    }
+
+    /// A record's history with its rule (what a terminal record carries).
+    public func history(of record: ExecutionRecord) -> HeartbeatHistory {
+        var history = record.history
+        history.rule = rules[record.rule]
+        return history
     }
 
     /// Gives a terminal execution the history its terminal record carries, so it shows what

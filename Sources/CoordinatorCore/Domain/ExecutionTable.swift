@@ -26,6 +26,8 @@ public struct ExecutionTable: Sendable {
     /// Strike counts a leader recorded for a heartbeat this node has not learned yet (a node that
     /// restarted reads the store before gossip brings the heartbeats); adopted when it arrives.
     var pendingStrikes: [ExecutionID: StrikeEntry] = [:]
+    /// The distinct rules of executions that have one (issue 24); records hold an index.
+    public internal(set) var rules = RuleTable()
 
     /// - Parameter localOrigin: this node's id (origin index 0).
     public init(localOrigin: String = "local") {
@@ -77,6 +79,7 @@ public struct ExecutionTable: Sendable {
         let seen = seen ?? JudgeTime(ms: nowMs)
         guard var record = records[heartbeat.executionID] else {
             var record = ExecutionRecord(id: heartbeat.executionID, registeredAtMs: nowMs, containerID: heartbeat.containerID)
+            record.rule = rules.intern(heartbeat.rule)
             refresh(&record, with: heartbeat, nowMs: nowMs, seen: seen)
             insert(record)
             return .success(heartbeat.status.isTerminal ? .finished(heartbeat.status) : .registered)
@@ -91,7 +94,7 @@ public struct ExecutionTable: Sendable {
     }
 
     private mutating func refresh(_ record: inout ExecutionRecord, with heartbeat: Heartbeat, nowMs: Int64, seen: JudgeTime) {
-        record.absorb(heartbeat, nowMs: nowMs, seen: seen)
+        record.absorb(heartbeat, nowMs: nowMs, seen: seen, watchesProgress: watchesProgress(record))
         clearStrikes(&record)
         adoptPendingStrikes(&record)
     }
@@ -121,7 +124,9 @@ public struct ExecutionTable: Sendable {
         record.seen = seen
         record.origin = origin
         record.registeredAtMs = min(record.registeredAtMs, entry.registeredAtMs)
-        record.setRemote(value, hasProgress: entry.hasProgress, clientTimestamp: entry.clientTimestamp, container: entry.container)
+        record.setRemote(
+            value, hasProgress: entry.hasProgress, clientTimestamp: entry.clientTimestamp, container: entry.container, progressChangedMs: entry.progressChangedMs
+        )
         clearStrikes(&record)
         record.heartbeatCount &+= 1
         adoptPendingStrikes(&record)
@@ -215,6 +220,7 @@ public struct ExecutionTable: Sendable {
             id: registration.executionID, registeredAtMs: registration.startedAtMs ?? nowMs,
             containerID: registration.containerID
         )
+        record.rule = rules.intern(registration.rule)
         record.seen = seen ?? JudgeTime(ms: nowMs)
         insert(record)
         return .success(.recorded)
@@ -228,9 +234,16 @@ public struct ExecutionTable: Sendable {
     ///   just started gives every execution a full timeout).
     public mutating func apply(fact: ExecutionFact, seen: JudgeTime = 0) {
         switch fact {
-        case .registered(let id, let at, let container):
-            if records[id] == nil {
+        case .registered(let id, let at, let container, let rule):
+            if var record = records[id] {
+                // Gossip may have brought the execution before its registration record.
+                if record.rule == 0, rule != nil, record.status == .running {
+                    record.rule = rules.intern(rule)
+                    replace(record)
+                }
+            } else {
                 var record = ExecutionRecord(id: id, registeredAtMs: at, containerID: container)
+                record.rule = rules.intern(rule)
                 record.seen = seen
                 insert(record)
             }
@@ -240,6 +253,7 @@ public struct ExecutionTable: Sendable {
                 var record = ExecutionRecord(id: id, status: status, registeredAtMs: history?.registeredAtMs ?? at)
                 record.terminal = info
                 if let history { record.take(history) }
+                record.rule = rules.intern(history?.rule)
                 record.seen = seen
                 insert(record)
                 return
@@ -254,6 +268,7 @@ public struct ExecutionTable: Sendable {
                 strikeLearned[id] = nil
             }
             if let history { Self.settle(&record, with: history, seen: seen) }
+            if record.rule == 0, let rule = history?.rule { record.rule = rules.intern(rule) }
             replace(record)
         }
     }

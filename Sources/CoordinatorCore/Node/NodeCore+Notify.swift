@@ -98,7 +98,7 @@ extension NodeCore {
         let event = NotificationEvent(
             kind: kind, key: NotificationEvent.key(kind, execution: id), executionID: id, occurredAtMs: (time ?? now.wall).ms, writer: writer,
             term: term, detail: record.status == .failed ? (record.terminal?.reason ?? record.terminal?.errorMessage) : nil,
-            container: record.containerID
+            container: record.containerID, executionKind: table.rule(of: record)?.kind
         )
         outbox.record(event, now: now)
     }
@@ -109,7 +109,7 @@ extension NodeCore {
             let event = NotificationEvent(
                 kind: .executionLate, key: NotificationEvent.key(.executionLate, execution: entry.executionID, stamp: entry.lastHeartbeatMs),
                 executionID: entry.executionID, occurredAtMs: (time ?? now.wall).ms, writer: writer, term: term,
-                container: table[entry.executionID]?.containerID
+                container: table[entry.executionID]?.containerID, executionKind: table[entry.executionID].flatMap(table.rule(of:))?.kind
             )
             outbox.record(event, now: now)
         }
@@ -122,14 +122,15 @@ extension NodeCore {
         guard !outbox.knows(key), !notifying.eventWrites.contains(key), !notifying.queued.contains(where: { $0.key == key }) else { return }
         notifying.queued.append(NotificationEvent(
             kind: .executionFenced, key: key, executionID: record.id, occurredAtMs: now.wall.ms, writer: me, term: 0,
-            detail: "a heartbeat arrived for an execution already \(record.status)", container: record.containerID
+            detail: "a heartbeat arrived for an execution already \(record.status)", container: record.containerID,
+            executionKind: table.rule(of: record)?.kind
         ))
     }
 
     // MARK: Events the leader decides
 
     /// Queues an explicit event the leader decided, unless it is known, queued or being written.
-    private mutating func queueOnce(_ event: NotificationEvent) {
+    mutating func queueOnce(_ event: NotificationEvent) {
         guard !outbox.knows(event.key), !notifying.eventWrites.contains(event.key), !notifying.queued.contains(where: { $0.key == event.key }) else { return }
         notifying.queued.append(event)
     }
@@ -137,6 +138,7 @@ extension NodeCore {
     private mutating func decideLeaderEvents(now: NodeNow, alive: Set<String>) {
         let term = status.term
         func queue(_ event: NotificationEvent) { queueOnce(event) }
+        decideUnstalls(now: now)
         // Recovered: a late execution heartbeated again (its strikes were cleared).
         for (id, stamp) in outbox.openLate {
             guard let record = table[id], record.status == .running else {
@@ -146,7 +148,7 @@ extension NodeCore {
             guard record.strikes == 0, record.lastHeartbeatMs != nil, record.lastHeartbeatMs != stamp else { continue }
             queue(NotificationEvent(
                 kind: .executionRecovered, key: NotificationEvent.key(.executionRecovered, execution: id, stamp: stamp), executionID: id,
-                occurredAtMs: now.wall.ms, writer: me, term: term, container: record.containerID
+                occurredAtMs: now.wall.ms, writer: me, term: term, container: record.containerID, executionKind: table.rule(of: record)?.kind
             ))
         }
         // Coordinators: dead after a hold-down out of the membership, alive when back.

@@ -133,15 +133,16 @@ extension NodeCore {
             let record = table[mark.executionID]
             let reason = FailureReason.text(
                 mark: mark, record: record, lastOrigin: record.map(lastOrigin(of:)), rule: settings.rule,
-                leader: me, term: term, timestamps: settings.timestamps
+                executionRule: record.flatMap(table.rule(of:)), leader: me, term: term, timestamps: settings.timestamps
             )
             let fact = ExecutionFact.finished(
                 id: mark.executionID, status: .failed, source: .sweep, finishedAtMs: now.wall.ms, reason: reason, resultData: nil, errorMessage: nil,
-                history: record?.history
+                history: record.map(table.history(of:))
             )
             let ticket = writes.open(.mark(fact, mark, term: term), execution: mark.executionID)
             actions.append(.write(ticket, DurableWrite(kind: .failureMark, term: term, time: now.wall, payload: fact.payload)))
         }
+        noteStalls(outcome.stalled, term: term, now: now)
         actions.append(.report(.swept(processed: outcome.processed, struck: outcome.struck.count, marking: outcome.marked.count)))
         return actions
     }

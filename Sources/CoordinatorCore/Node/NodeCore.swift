@@ -146,7 +146,7 @@ public struct NodeCore: Sendable {
                 reason: heartbeat.status == .failed ? TerminalInfo.heartbeatFailureReason : nil, resultData: nil, errorMessage: nil,
                 history: history
             )
-            : .registered(id: id, registeredAtMs: now.wall.ms, containerID: heartbeat.containerID)
+            : .registered(id: id, registeredAtMs: now.wall.ms, containerID: heartbeat.containerID, rule: heartbeat.rule)
         let ticket = writes.open(.heartbeat(heartbeat, now, history), execution: id)
         return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
     }
@@ -166,7 +166,7 @@ public struct NodeCore: Sendable {
             guard existing.terminal?.source == .heartbeat else { return .done(.recorded(.success(.unchanged)), actions: []) }
         }
         // What the execution holds when the notice is applied (a notice for an unknown one creates it).
-        let history = (existing ?? ExecutionRecord(id: id, registeredAtMs: now.wall.ms, containerID: completion.containerID)).history
+        let history = table.history(of: existing ?? ExecutionRecord(id: id, registeredAtMs: now.wall.ms, containerID: completion.containerID))
         let fact = ExecutionFact.finished(
             id: id, status: completion.outcome, source: .completion, finishedAtMs: existing?.terminal?.finishedAtMs ?? now.wall.ms,
             reason: completion.success ? nil : (completion.errorMessage ?? existing?.terminal?.reason ?? TerminalInfo.completionFailureReason),
@@ -183,7 +183,9 @@ public struct NodeCore: Sendable {
         if table[id] != nil {
             return .done(.recorded(table.apply(registration, nowMs: now.wall.ms, seen: now.judge)), actions: [])
         }
-        let fact = ExecutionFact.registered(id: id, registeredAtMs: registration.startedAtMs ?? now.wall.ms, containerID: registration.containerID)
+        let fact = ExecutionFact.registered(
+            id: id, registeredAtMs: registration.startedAtMs ?? now.wall.ms, containerID: registration.containerID, rule: registration.rule
+        )
         let ticket = writes.open(.registration(registration, now), execution: id)
         return .write(ticket, DurableWrite(kind: fact.kind, time: now.wall, payload: fact.payload))
     }

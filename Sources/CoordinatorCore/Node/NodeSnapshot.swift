@@ -68,8 +68,10 @@ public struct NodeSnapshot: Sendable, Equatable {
     }
 
     /// 2 added the outbox, 3 the probed services, 4 the keyring, 5 the hold release and the
-    /// mass-failure episodes; older formats are still read.
-    static let format: UInt8 = 5
+    /// mass-failure episodes, 6 the executions' rules (issue 24: a registration fact may end
+    /// with its ``ExecutionRule``, a terminal fact's history may carry it; formats up to 5 never
+    /// hold one); older formats are still read.
+    static let format: UInt8 = 6
 
     /// Compact binary: format, then each part as a count and its entries.
     public var encoded: [UInt8] {
@@ -244,10 +246,12 @@ extension NodeCore {
             if let terminal = record.terminal {
                 snapshot.facts.append(.finished(
                     id: record.id, status: record.status, source: terminal.source, finishedAtMs: terminal.finishedAtMs,
-                    reason: terminal.reason, resultData: terminal.resultData, errorMessage: terminal.errorMessage, history: record.history
+                    reason: terminal.reason, resultData: terminal.resultData, errorMessage: terminal.errorMessage, history: table.history(of: record)
                 ))
             } else {
-                snapshot.facts.append(.registered(id: record.id, registeredAtMs: record.registeredAtMs, containerID: record.containerID))
+                snapshot.facts.append(.registered(
+                    id: record.id, registeredAtMs: record.registeredAtMs, containerID: record.containerID, rule: table.rule(of: record)
+                ))
                 if record.strikes > 0 {
                     snapshot.strikes.append(StrikeEntry(
                         executionID: record.id, strikes: Int(record.strikes), lastHeartbeatMs: record.lastHeartbeatMs, strikeTimesMs: table.strikeTimes(record.id)

@@ -12,6 +12,11 @@ public enum EventKind: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case executionCompleted = "execution.completed"
     /// A heartbeat for a finished execution: a zombie container.
     case executionFenced = "execution.fenced"
+    /// Heartbeats go on but the progress has not changed for the rule's `progress_timeout_s`
+    /// (issue 24; a warning unless the rule has `fail_when_stalled`).
+    case executionStalled = "execution.stalled"
+    /// A stalled execution's progress moved again.
+    case executionUnstalled = "execution.unstalled"
     /// A coordinator node left the cluster (the leader's view, after a hold-down).
     case nodeDead = "node.dead"
     /// A coordinator node reported dead is back.
@@ -84,6 +89,9 @@ public struct ChannelRule: Sendable, Hashable {
     /// Only execution events whose container id starts with this (node and monitor events
     /// always pass).
     public var containerPrefix: String?
+    /// Only execution events of executions of these kinds (`kinds`; empty: every execution;
+    /// node and monitor events always pass).
+    public var kinds: [String] = []
     /// Events of one kind due within this window are sent as one message (0: each alone).
     public var groupWindowMs: Int64 = 0
     /// The most events in one message.
@@ -99,6 +107,7 @@ public struct ChannelRule: Sendable, Hashable {
 
     public func wants(_ event: NotificationEvent) -> Bool {
         guard events.contains(where: { $0.matches(event.kind) }) else { return false }
+        if !kinds.isEmpty, event.executionID != nil, !kinds.contains(event.executionKind ?? "") { return false }
         guard let prefix = containerPrefix, !prefix.isEmpty, event.executionID != nil else { return true }
         return (event.container ?? "").hasPrefix(prefix)
     }

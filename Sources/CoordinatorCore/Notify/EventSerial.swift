@@ -30,7 +30,7 @@ public struct EventSerial: Sendable, Hashable {
     /// and subject; `nil` for kinds without one, or a key the builders would not have made.
     public init?(key: String, kind: EventKind, executionID: ExecutionID?, subjectNode: String?) {
         switch kind {
-        case .executionLate, .executionRecovered:
+        case .executionLate, .executionRecovered, .executionStalled, .executionUnstalled:
             guard let id = executionID, let rest = Self.suffix(of: key, after: "\(kind.rawValue):\(id):") else { return nil }
             let stamp: Int64? = rest == "never" ? nil : Int64(rest)
             guard NotificationEvent.key(kind, execution: id, stamp: stamp) == key else { return nil }
@@ -64,7 +64,8 @@ public struct EventSerial: Sendable, Hashable {
     func rendered(kind: EventKind, executionID: ExecutionID?, subjectNode: String?) -> String? {
         let base: String
         switch (ordinal, kind) {
-        case (.stamp(let stamp), .executionLate), (.stamp(let stamp), .executionRecovered):
+        case (.stamp(let stamp), .executionLate), (.stamp(let stamp), .executionRecovered), (.stamp(let stamp), .executionStalled),
+            (.stamp(let stamp), .executionUnstalled):
             guard let executionID else { return nil }
             base = NotificationEvent.key(kind, execution: executionID, stamp: stamp)
         case (.sequence(let sequence), .nodeDead), (.sequence(let sequence), .nodeAlive):

@@ -10,6 +10,9 @@ import VigilCodec
 /// - `execution.late:<id>:<stamp>` and `execution.recovered:<id>:<stamp>`: the stamp (Unix ms) of
 ///   the heartbeat the first strike judged stale (`never` when there was none), so a new leader
 ///   that recounts the same silence derives the same key, and a later silence a new one;
+/// - `execution.stalled:<id>:<since>` and `execution.unstalled:<id>:<since>`: when the progress
+///   last changed before the stall (Unix ms, a replicated fact), so a new leader names the same
+///   stall alike;
 /// - `node.dead:<node>:<n>`, `node.alive:<node>:<n>`, `monitor.degraded:<n>`,
 ///   `monitor.restored:<n>`: `n` counts that subject's changes in the store, so a new leader,
 ///   having read the store, numbers the next change as the old one would have;
@@ -36,11 +39,14 @@ public struct NotificationEvent: Sendable, Equatable {
     public var detail: String?
     /// The execution's container when the event was decided (for channel filters).
     public var container: String?
+    /// The execution's kind (issue 24; for channels' `kinds` filter); `nil`: none.
+    public var executionKind: String?
 
     public init(
         kind: EventKind, key: String, executionID: ExecutionID? = nil, subjectNode: String? = nil, occurredAtMs: Int64, writer: String,
-        term: UInt64, detail: String? = nil, container: String? = nil
+        term: UInt64, detail: String? = nil, container: String? = nil, executionKind: String? = nil
     ) {
+        self.executionKind = executionKind
         self.kind = kind
         self.key = key
         self.executionID = executionID
@@ -90,6 +96,8 @@ public struct NotificationEvent: Sendable, Equatable {
         BinaryFields.append(optional: subjectNode, to: &out)
         BinaryFields.append(optional: detail, to: &out)
         BinaryFields.append(optional: container, to: &out)
+        // Issue 24: the kind follows when there is one (records before it end here).
+        if let executionKind { BinaryFields.append(optional: executionKind, to: &out) }
         return out
     }
 
@@ -105,11 +113,16 @@ public struct NotificationEvent: Sendable, Equatable {
             id = parsed
         }
         guard let subject = BinaryFields.optionalString(&r), let detail = BinaryFields.optionalString(&r),
-            let container = BinaryFields.optionalString(&r), r.isAtEnd
+            let container = BinaryFields.optionalString(&r)
         else { return nil }
+        var executionKind: String?
+        if !r.isAtEnd {
+            guard let read = BinaryFields.optionalString(&r), r.isAtEnd else { return nil }
+            executionKind = read
+        }
         self.init(
             kind: kind, key: key, executionID: id, subjectNode: subject, occurredAtMs: timeMs, writer: writer, term: term, detail: detail,
-            container: container
+            container: container, executionKind: executionKind
         )
     }
 }

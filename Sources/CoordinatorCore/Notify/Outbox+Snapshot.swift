@@ -95,6 +95,7 @@ extension Outbox {
         for event in events { record(event, now: now) }
         for (key, time) in keys { markKnown(key, at: time) }
         for (id, stamp) in late { openLate[id] = stamp }
+        rebuildOpenStalls()
         for (node, change) in nodes { nodeChanges[node] = change }
         monitor = NodeChange(dead: monitorDead == 1, sequence: monitorSequence, sinceMs: monitorSince)
         for group in groups { applyGroup(group, now: now) }

@@ -105,6 +105,8 @@ public struct Outbox: Sendable {
     // What the leader needs to derive the next keys (see ``NotificationEvent``).
     /// Executions with a `late` event and no end of it yet, with the judged heartbeat stamp.
     public internal(set) var openLate: [ExecutionID: Int64?] = [:]
+    /// Stalls reported and not yet ended, by execution: when the progress stopped (wall ms).
+    public internal(set) var openStalls: [ExecutionID: Int64] = [:]
     /// Per coordinator: reported dead, and how many changes the store holds.
     public internal(set) var nodeChanges: [String: NodeChange] = [:]
     /// The monitor's degraded episodes so far, and whether one is open.
@@ -219,8 +221,17 @@ public struct Outbox: Sendable {
         switch event.kind {
         case .executionLate:
             if let id = event.executionID, openLate[id] == nil, case .stamp(let stamp)? = event.serial?.ordinal { openLate[id] = .some(stamp) }
-        case .executionRecovered, .executionFailed, .executionCompleted:
+        case .executionRecovered:
             if let id = event.executionID { openLate[id] = nil }
+        case .executionFailed, .executionCompleted:
+            if let id = event.executionID {
+                openLate[id] = nil
+                openStalls[id] = nil
+            }
+        case .executionStalled:
+            if let id = event.executionID, case .stamp(let since?)? = event.serial?.ordinal { openStalls[id] = since }
+        case .executionUnstalled:
+            if let id = event.executionID, case .stamp(let since?)? = event.serial?.ordinal, openStalls[id] == since { openStalls[id] = nil }
         case .nodeDead, .nodeAlive:
             guard let node = event.subjectNode, case .sequence(let sequence)? = event.serial?.ordinal else { return }
             if sequence > nodeChanges[node]?.sequence ?? 0 {

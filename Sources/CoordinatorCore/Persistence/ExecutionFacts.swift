@@ -5,7 +5,8 @@ import VigilCodec
 /// Heartbeat refreshes are not stored: they live in memory and in gossip; a terminal fact
 /// carries what was known of them when the execution ended (``HeartbeatHistory``).
 public enum ExecutionFact: Sendable, Equatable {
-    case registered(id: ExecutionID, registeredAtMs: Int64, containerID: String)
+    /// `rule` is `nil` for the cluster's default rule (and in records written before rules existed).
+    case registered(id: ExecutionID, registeredAtMs: Int64, containerID: String, rule: ExecutionRule? = nil)
     /// `history` is `nil` only in records written before terminal facts carried it.
     case finished(
         id: ExecutionID, status: ExecutionStatus, source: TerminalInfo.Source, finishedAtMs: Int64, reason: String?, resultData: [UInt8]?,
@@ -14,7 +15,7 @@ public enum ExecutionFact: Sendable, Equatable {
 
     public var executionID: ExecutionID {
         switch self {
-        case .registered(let id, _, _), .finished(let id, _, _, _, _, _, _, _): id
+        case .registered(let id, _, _, _), .finished(let id, _, _, _, _, _, _, _): id
         }
     }
 
@@ -29,9 +30,11 @@ public enum ExecutionFact: Sendable, Equatable {
     public var payload: [UInt8] {
         var out = executionID.bytes
         switch self {
-        case .registered(_, let at, let container):
+        case .registered(_, let at, let container, let rule):
             Varint.append(Varint.zigzag(at), to: &out)
             Self.appendString(container, to: &out)
+            // Issue 24: the rule follows, when the execution has one (older records end here).
+            rule?.encode(to: &out)
         case .finished(_, let status, let source, let at, let reason, let result, let error, let history):
             out.append(status.rawValue)
             out.append(source.rawValue)
@@ -50,8 +53,14 @@ public enum ExecutionFact: Sendable, Equatable {
         guard let idBytes = r.readBytes(16), let id = ExecutionID(bytes: idBytes) else { return nil }
         switch kind {
         case .registration:
-            guard let at = r.readVarint(), let container = Self.readString(&r), r.isAtEnd else { return nil }
-            self = .registered(id: id, registeredAtMs: Varint.unzigzag(at), containerID: container)
+            guard let at = r.readVarint(), let container = Self.readString(&r) else { return nil }
+            var rule: ExecutionRule?
+            if !r.isAtEnd {
+                guard let read = ExecutionRule(reading: &r) else { return nil }
+                rule = read
+            }
+            guard r.isAtEnd else { return nil }
+            self = .registered(id: id, registeredAtMs: Varint.unzigzag(at), containerID: container, rule: rule)
         case .completion, .failureMark:
             guard let rawStatus = r.readByte(), let status = ExecutionStatus(rawValue: rawStatus), status.isTerminal,
                 let rawSource = r.readByte(), let source = TerminalInfo.Source(rawValue: rawSource),

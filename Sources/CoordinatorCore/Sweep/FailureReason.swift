@@ -3,14 +3,23 @@ import VigilJSON
 /// reason ("任务连续心跳超时 {count} 次，已失联") in English, with everything needed to check it.
 public enum FailureReason {
     public static func text(
-        mark: SweepMark, record: ExecutionRecord?, lastOrigin: String? = nil, rule: SweepRule, leader: String, term: UInt64, timestamps: TimestampFormatter
+        mark: SweepMark, record: ExecutionRecord?, lastOrigin: String? = nil, rule base: SweepRule, executionRule: ExecutionRule? = nil, leader: String,
+        term: UInt64, timestamps: TimestampFormatter
     ) -> String {
         var parts: [String] = []
+        var rule = base
+        if let executionRule { rule.heartbeatTimeoutMs = executionRule.heartbeatTimeoutMs }
+        let kind = executionRule?.kind.map { " of kind \($0)" } ?? ""
         switch mark.rule {
         case .stale:
-            parts.append("Heartbeat timed out \(mark.strikes) consecutive checks (timeout \(seconds(rule.heartbeatTimeoutMs)) s, check every \(seconds(rule.checkIntervalMs)) s); lost")
+            parts.append("Heartbeat timed out \(mark.strikes) consecutive checks (timeout \(seconds(rule.heartbeatTimeoutMs)) s, check every \(seconds(rule.checkIntervalMs)) s\(kind)); lost")
         case .neverHeartbeated:
-            parts.append("Never heartbeated within \(seconds(rule.heartbeatTimeoutMs)) s of registration; lost")
+            parts.append("Never heartbeated within \(seconds(rule.heartbeatTimeoutMs)) s of registration\(kind); lost")
+        case .maxRuntime:
+            parts.append("Ran longer than its max runtime of \(seconds(executionRule?.maxRuntimeMs ?? 0)) s\(kind) (rule max_runtime), counted from its registration on the leader's clock")
+        case .stalledProgress:
+            let since = mark.stalledSinceMs.map { ", unchanged since \(timestamps.iso8601(unixMs: $0))" } ?? ""
+            parts.append("Progress stalled: heartbeats continued but progress did not change for more than \(seconds(executionRule?.progressTimeoutMs ?? 0)) s\(since)\(kind) (rule stalled_progress, fail_when_stalled)")
         }
         switch mark.context {
         case .massFailure(let mass)?:

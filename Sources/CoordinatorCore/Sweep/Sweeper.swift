@@ -58,12 +58,20 @@ public struct Sweeper: Sendable {
         readThrough: JudgeTime? = nil, into survey: inout SweepSurvey
     ) {
         let minimumSpacingMs = rule.checkIntervalMs - min(rule.checkIntervalMs / 10, 1_000)
-        let timeoutMs = rule.heartbeatTimeoutMs
         let learned = table.strikeLearned
+        // Per-rule timeouts by index (0: the cluster's rule), read without a dictionary.
+        let kinds = RuleSweep(table.rules, base: rule)
         // One pass over the packed records, reading fields in place (no record copies): this
         // is the whole cost of a sweep of a million running executions.
         table.records.values.withUnsafeBufferPointer { records in
             for slot in slots.clamped(to: records.indices) where records[slot].status == .running {
+                let index = Int(records[slot].rule)
+                let timeoutMs = index == 0 ? kinds.baseTimeoutMs : kinds.timeoutMs[index]
+                if index != 0, kinds.hasExtras[index], reserved.isEmpty || !reserved.contains(records[slot].id),
+                    kinds.surveyExtras(records, slot: slot, index: index, now: now, into: &survey)
+                {
+                    continue  // failed by its runtime or its stall: not judged by heartbeats too
+                }
                 // A record with strikes still holds the heartbeat a leader judged stale (a fresh
                 // one clears them), so it stays stale even if this judge saw it only recently —
                 // e.g. a node that restarted and took over continues the count.
@@ -77,7 +85,9 @@ public struct Sweeper: Sendable {
                 let id = records[slot].id
                 if !reserved.isEmpty && reserved.contains(id) { continue }
                 survey.processed += 1
-                let holdable = SweepGuard.holdable(seen: seen, strikes: strikes, now: now, rule: rule, releasedThrough: releasedThrough)
+                let holdable = SweepGuard.holdable(
+                    seen: seen, strikes: strikes, now: now, rule: index == 0 ? rule : kinds.sweepRule(index), releasedThrough: releasedThrough
+                )
                 let previous = strikes > 0 ? learned[id] : nil
                 if let previous, now - previous < minimumSpacingMs {
                     continue  // struck less than an interval ago (by this or the previous leader)
@@ -104,9 +114,12 @@ public struct Sweeper: Sendable {
         _ table: inout ExecutionTable, _ survey: SweepSurvey, now: JudgeTime, wall: WallTime, evidence: MonitorEvidence = MonitorEvidence()
     ) -> SweepOutcome {
         var outcome = SweepOutcome(processed: survey.processed)
+        outcome.stalled = survey.stalled
+        let base = rule
         func stillSilent(_ id: ExecutionID) -> ExecutionRecord? {
             guard let record = table[id], record.status == .running else { return nil }
-            return record.strikes == 0 && now - record.seen <= rule.heartbeatTimeoutMs ? nil : record
+            let timeoutMs = table.rules[record.rule]?.heartbeatTimeoutMs ?? base.heartbeatTimeoutMs
+            return record.strikes == 0 && now - record.seen <= timeoutMs ? nil : record
         }
         func neverBeat(_ record: ExecutionRecord) -> Bool { record.heartbeatCount == 0 && record.strikes == 0 }
         // The guard, first on what the survey saw (a heartbeat between chunks changes that by a
@@ -139,6 +152,7 @@ public struct Sweeper: Sendable {
             context = .degraded(reason)
         }
         decide(lost: lost, stale: stale, context: context, table: &table, now: now, wall: wall, into: &outcome)
+        judgeExtras(survey, table: table, now: now, into: &outcome)
         return outcome
     }
 
@@ -168,7 +182,7 @@ public struct Sweeper: Sendable {
             onset = min(onset ?? times[0], times[0])
             record.strikes = UInt8(clamping: strikes)
             table.setStrikes(of: record.id, to: record.strikes, history: times, at: now)
-            if strikes >= rule.maxStrikes {
+            if strikes >= (table.rules[record.rule]?.maxStrikes ?? rule.maxStrikes) {
                 outcome.marked.append(SweepMark(executionID: record.id, rule: .stale, strikes: strikes, strikeTimesMs: times, context: context))
             } else {
                 outcome.struck.append(StrikeEntry(executionID: record.id, strikes: strikes, lastHeartbeatMs: record.lastHeartbeatMs, strikeTimesMs: times))
@@ -195,6 +209,12 @@ public struct SweepSurvey: Sendable, Equatable {
     public var holdableLost: [ExecutionID] = []
     /// The newest heartbeat (judge time seen) of the running executions that are not silent.
     public var newestFresh: JudgeTime?
+    /// Past their rule's `max_runtime_s` (issue 24).
+    public var overRuntime: [ExecutionID] = []
+    /// Stalled under a rule with `fail_when_stalled`.
+    public var stalledFailing: [StallNote] = []
+    /// Stalled, a warning only.
+    public var stalled: [StallNote] = []
 
     public init() {}
 }
@@ -217,6 +237,8 @@ public struct SweepOutcome: Sendable, Equatable {
     /// The earliest first strike (wall ms) among the executions struck or marked, when any
     /// were: where the mass failure's episode began.
     public var onsetMs: Int64?
+    /// Executions whose progress has stalled (a warning: their rule does not fail them for it).
+    public var stalled: [StallNote] = []
 
     public init(processed: Int) {
         self.processed = processed
@@ -231,6 +253,11 @@ public struct SweepMark: Sendable, Equatable {
         case stale
         /// Registered, never heartbeated, and the timeout passed.
         case neverHeartbeated = "never_heartbeated"
+        /// Running longer than its rule's `max_runtime_s` (issue 24).
+        case maxRuntime = "max_runtime"
+        /// Heartbeating without progress longer than `progress_timeout_s`, under a rule with
+        /// `fail_when_stalled`.
+        case stalledProgress = "stalled_progress"
     }
 
     /// What the mass-failure guard said of the sweep that marked (its explanation says so).
@@ -246,12 +273,15 @@ public struct SweepMark: Sendable, Equatable {
     public var strikes: Int
     public var strikeTimesMs: [Int64]
     public var context: Context?
+    /// For ``Rule/stalledProgress``: when the progress stopped (wall ms).
+    public var stalledSinceMs: Int64?
 
-    public init(executionID: ExecutionID, rule: Rule, strikes: Int, strikeTimesMs: [Int64], context: Context? = nil) {
+    public init(executionID: ExecutionID, rule: Rule, strikes: Int, strikeTimesMs: [Int64], context: Context? = nil, stalledSinceMs: Int64? = nil) {
         self.executionID = executionID
         self.rule = rule
         self.strikes = strikes
         self.strikeTimesMs = strikeTimesMs
         self.context = context
+        self.stalledSinceMs = stalledSinceMs
     }
 }

@@ -5,10 +5,12 @@ import VigilJSON
 /// The JSON form of an execution in `GET /api/v1/executions[/{id}]`.
 struct ExecutionRendering: Sendable {
     let timestamps: TimestampFormatter
+    /// The cluster's default rule (an execution without a kind or `monitor` shows it).
+    var base = SweepRule()
 
     /// - Parameter judgeNow: this node's judge clock now: `heartbeat_age_s` is the age the sweep
     ///   judges by (since this node first saw the newest heartbeat), not a wall-clock difference.
-    func json(_ record: ExecutionRecord, judgeNow: JudgeTime) -> JSONValue {
+    func json(_ record: ExecutionRecord, judgeNow: JudgeTime, rules: RuleTable = RuleTable()) -> JSONValue {
         var o: [JSONObject.Member] = []
         func put(_ key: String, _ value: JSONValue) { o.append(.init(key: key, value: value)) }
         put("execution_id", .string(record.id.description))
@@ -37,6 +39,27 @@ struct ExecutionRendering: Sendable {
         put("finished_by", (terminal?.source).map { .string($0.description) } ?? .null)
         put("result_data", (terminal?.resultData).flatMap { try? CompactJSON.decode($0) } ?? .null)
         put("error_message", (terminal?.errorMessage).map { .string($0) } ?? .null)
+        let rule = rules[record.rule]
+        put("kind", (rule?.kind).map { .string($0) } ?? .null)
+        put("rule", Self.json(rule ?? ExecutionRule(base)))
+        let since = ExecutionTable.stalledSince(record, rule: rule, now: judgeNow)
+        put("stalled", .bool(since != nil))
+        put("stalled_since", since.map { .string(timestamps.iso8601(unixMs: $0)) } ?? .null)
+        put("stalled_since_ms", since.map { .int($0) } ?? .null)
+        put("progress_changed_at_ms", record.progressChangedMs.map { .int($0) } ?? .null)
         return .object(JSONObject(o))
+    }
+
+    /// An effective rule: `{"heartbeat_timeout_s", "max_strikes", "progress_timeout_s",
+    /// "max_runtime_s", "fail_when_stalled"}` (the limits `null` when off).
+    static func json(_ rule: ExecutionRule) -> JSONValue {
+        func seconds(_ ms: Int64) -> JSONValue { ms % 1000 == 0 ? .int(ms / 1000) : .double(Double(ms) / 1000) }
+        return .object([
+            "heartbeat_timeout_s": seconds(rule.heartbeatTimeoutMs),
+            "max_strikes": .int(Int64(rule.maxStrikes)),
+            "progress_timeout_s": rule.progressTimeoutMs > 0 ? seconds(rule.progressTimeoutMs) : .null,
+            "max_runtime_s": rule.maxRuntimeMs > 0 ? seconds(rule.maxRuntimeMs) : .null,
+            "fail_when_stalled": .bool(rule.failWhenStalled),
+        ])
     }
 }

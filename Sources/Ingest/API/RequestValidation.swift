@@ -7,6 +7,8 @@ import VigilJSON
 struct RequestValidation: Sendable {
     /// Bound on the compact size of `progress` and `result_data`.
     var maxProgressBytes: Int
+    /// The configured kinds (`kind` and `monitor` fields, issue 24).
+    var rules = RuleValidation(catalog: RuleCatalog())
 
     /// Unix seconds accepted as a client `timestamp`: 2000-01-01 up to 2100-01-01.
     static let timestampRange: ClosedRange<Int64> = 946_684_800...4_102_444_800
@@ -41,7 +43,8 @@ struct RequestValidation: Sendable {
                 throw .badRequest("progress is too large: \(size) bytes encoded, limit \(maxProgressBytes) (http.max_progress_bytes)")
             }
         }
-        return Heartbeat(executionID: id, containerID: container, clientTimestamp: timestamp, status: status, progress: progress)
+        let rule = try rules.rule(body)
+        return Heartbeat(executionID: id, containerID: container, clientTimestamp: timestamp, status: status, progress: progress, rule: rule)
     }
 
     func completion(_ body: JSONObject) throws(APIError) -> Completion {
@@ -79,7 +82,7 @@ struct RequestValidation: Sendable {
         if let raw = body["started_at"], raw != .null {
             startedAtMs = try unixSeconds(raw, field: "started_at") * 1000
         }
-        return Registration(executionID: id, containerID: container, startedAtMs: startedAtMs)
+        return Registration(executionID: id, containerID: container, startedAtMs: startedAtMs, rule: try rules.rule(body))
     }
 
     private func executionID(_ body: JSONObject) throws(APIError) -> ExecutionID {

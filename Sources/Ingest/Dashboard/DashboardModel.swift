@@ -9,12 +9,14 @@ struct DashboardModel: Sendable {
 
     /// The dashboard's status filter: the four states people see (LATE = running with strikes).
     enum Filter: String, CaseIterable {
-        case all = "", running, late, failed, completed
+        case all = "", running, late, stalled, failed, completed
     }
 
     struct Query: Sendable {
         var filter: Filter = .all
         var search = ""
+        /// Only executions of this kind (`""`: any; issue 24).
+        var kind = ""
         var after: ExecutionID?
         var limit = 50
     }
@@ -32,7 +34,7 @@ struct DashboardModel: Sendable {
         let storeRead = node.storeReadThrough.map { Double(judge - $0) / 1000 }
         var next: String?
         if let cursor = page.next {
-            next = "/?" + [("status", query.filter.rawValue), ("q", query.search), ("after", cursor.description)].filter { !$0.1.isEmpty }
+            next = "/?" + [("status", query.filter.rawValue), ("q", query.search), ("kind", query.kind), ("after", cursor.description)].filter { !$0.1.isEmpty }
                 .map { "\($0.0)=\(Self.percentEncoded($0.1))" }.joined(separator: "&")
         }
         return .object([
@@ -55,7 +57,10 @@ struct DashboardModel: Sendable {
                 .object(["value": .string(f.rawValue), "label": .string(f == .all ? "all" : f.rawValue.uppercased()), "selected": .bool(f == query.filter)])
             }),
             "query": .string(query.search),
-            "executions": .array(page.records.map { row($0, judge: judge) }),
+            "kindOptions": .array(([""] + node.configuration.kinds.map(\.name)).map { k in
+                .object(["value": .string(k), "label": .string(k.isEmpty ? "all" : k), "selected": .bool(k == query.kind)])
+            }),
+            "executions": .array(page.records.map { row($0, judge: judge, rules: page.rules) }),
             "nextLink": next.map { .string($0) } ?? .null,
             "hasNext": .bool(next != nil),
             "marks": .array(node.executions.failureMarks(limit: 10).map { r in
@@ -78,16 +83,19 @@ struct DashboardModel: Sendable {
     }
 
     /// One page of executions, filtered and searched on the server (never the whole table).
-    func executions(_ query: Query) -> (records: [ExecutionRecord], next: ExecutionID?) {
+    func executions(_ query: Query) -> (records: [ExecutionRecord], next: ExecutionID?, rules: RuleTable) {
         let search = query.search.lowercased()
         let idLike = !search.isEmpty && search.allSatisfy { $0.isHexDigit || $0 == "-" }
         let nibbles: [UInt8] = idLike ? search.compactMap { $0.hexDigitValue.map(UInt8.init) } : []
         let needle = Array(query.search.utf8)
         let late = query.filter == .late
+        let rules = ctx.node.executions.rules
+        let ruleFilter = RuleFilter(rules: rules, kind: query.kind.isEmpty ? nil : query.kind, stalledOnly: query.filter == .stalled, now: ctx.node.now().judge).predicate
         var predicate: (@Sendable (ExecutionRecord) -> Bool)?
-        if !search.isEmpty || late {
+        if !search.isEmpty || late || ruleFilter != nil {
             predicate = { (record: ExecutionRecord) -> Bool in
                 if late && record.strikes == 0 { return false }
+                if let ruleFilter, !ruleFilter(record) { return false }
                 if search.isEmpty { return true }
                 return (idLike && nibbles.count <= 32 && record.id.hasHexPrefix(nibbles)) || record.containerContains(needle)
             }
@@ -95,17 +103,19 @@ struct DashboardModel: Sendable {
         let status: ExecutionStatus? =
             switch query.filter {
             case .all: nil
-            case .running, .late: .running
+            case .running, .late, .stalled: .running
             case .failed: .failed
             case .completed: .completed
             }
         var page = ctx.node.executions.page(status: status, after: query.after, limit: query.limit, where: predicate)
         if query.filter == .running { page.records = page.records.filter { $0.strikes == 0 } }
-        return page
+        return (page.records, page.next, rules)
     }
 
-    func row(_ r: ExecutionRecord, judge: JudgeTime) -> JSONValue {
+    func row(_ r: ExecutionRecord, judge: JudgeTime, rules: RuleTable = RuleTable()) -> JSONValue {
         let display = r.status == .running && r.strikes > 0 ? "late" : r.status.description
+        let rule = rules[r.rule]
+        let stalledSince = ExecutionTable.stalledSince(r, rule: rule, now: judge)
         let progress = r.progress?.object
         var percent: Double?
         if let p = progress?["percentage"]?.numberValue {
@@ -128,6 +138,10 @@ struct DashboardModel: Sendable {
             "percent": .double(((clamped ?? 0) * 10).rounded() / 10),
             "percentText": .string(clamped.map { "\((($0 * 10).rounded() / 10).formatted1)%" } ?? ""),
             "stage": .string(stage),
+            "kind": .string(rule?.kind ?? ""),
+            "rule": .string((rule ?? ExecutionRule(SweepRule(ctx.node.configuration.executions))).description),
+            "stalled": .bool(stalledSince != nil),
+            "stalledSince": .string(stalledSince.map { ctx.node.timestamps.iso8601(unixMs: $0) } ?? ""),
         ])
     }
 

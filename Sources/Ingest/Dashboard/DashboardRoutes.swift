@@ -126,9 +126,13 @@ enum DashboardRoutes {
         let params = request.uri.queryParameters
         if let text = params["status"] {
             guard let filter = DashboardModel.Filter(rawValue: String(text).lowercased()) else {
-                throw APIError.badRequest("status must be one of running, late, failed, completed (or empty for all)")
+                throw APIError.badRequest("status must be one of running, late, stalled, failed, completed (or empty for all)")
             }
             query.filter = filter
+        }
+        if let text = params["kind"] {
+            guard text.utf8.count <= 64 else { throw APIError.badRequest("kind must be at most 64 characters") }
+            query.kind = String(text)
         }
         if let text = params["q"] {
             guard text.unicodeScalars.count <= 200 else { throw APIError.badRequest("q must be at most 200 characters") }

@@ -44,7 +44,7 @@ enum ExecutionRoutes {
             guard let record = ctx.node.executions.record(id) else {
                 throw APIError(.notFound, "Execution \(id) is not known to this node")
             }
-            return json(ctx.rendering.json(record, judgeNow: ctx.node.now().judge))
+            return json(ctx.rendering.json(record, judgeNow: ctx.node.now().judge, rules: ctx.node.executions.rules))
         }
     }
 
@@ -52,12 +52,19 @@ enum ExecutionRoutes {
     static func list(_ request: Request, ctx: IngestContext) throws(APIError) -> JSONValue {
         let query = request.uri.queryParameters
         var status: ExecutionStatus?
+        var stalledOnly = false
         if let text = query["status"] {
-            guard let parsed = ExecutionStatus(apiName: String(text)) else {
-                throw APIError.badRequest("status must be one of running, completed, failed")
+            if text == "stalled" {
+                status = .running
+                stalledOnly = true
+            } else {
+                guard let parsed = ExecutionStatus(apiName: String(text)) else {
+                    throw APIError.badRequest("status must be one of running, completed, failed, stalled")
+                }
+                status = parsed
             }
-            status = parsed
         }
+        let kind = query["kind"].map(String.init)
         var limit = defaultLimit
         if let text = query["limit"] {
             guard let n = Int(text), (1...maxLimit).contains(n) else {
@@ -71,9 +78,11 @@ enum ExecutionRoutes {
             after = id
         }
         let judgeNow = ctx.node.now().judge
-        let page = ctx.node.executions.page(status: status, after: after, limit: limit)
+        let rules = ctx.node.executions.rules
+        let predicate = RuleFilter(rules: rules, kind: kind, stalledOnly: stalledOnly, now: judgeNow).predicate
+        let page = ctx.node.executions.page(status: status, after: after, limit: limit, where: predicate)
         let body: JSONValue = .object([
-            "executions": .array(page.records.map { ctx.rendering.json($0, judgeNow: judgeNow) }),
+            "executions": .array(page.records.map { ctx.rendering.json($0, judgeNow: judgeNow, rules: rules) }),
             "count": .int(Int64(page.records.count)),
             "next_after": page.next.map { .string($0.description) } ?? .null,
         ])

@@ -47,17 +47,21 @@ struct Status: AsyncParsableCommand {
     }
 }
 
-/// `vigil executions [--status S] [--limit N]`.
+/// `vigil executions [--status S] [--kind K] [--limit N]`.
 struct Executions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List executions (ordered by id).")
     @OptionGroup var options: NodeOptions
-    @Option(help: "Only executions with this status: running, completed or failed.")
+    @Option(help: "Only executions with this status: running, completed, failed, or stalled (running, progress unchanged past its kind's progress_timeout_s).")
     var status: String?
+    @Option(help: "Only executions of this kind (a name in the cluster file's kinds).")
+    var kind: String?
     @Option(help: "At most this many (1-1000).")
     var limit: Int = 100
 
     func validate() throws {
-        if let status, ExecutionStatus(apiName: status) == nil { throw ValidationError("--status must be running, completed or failed") }
+        if let status, status.lowercased() != "stalled", ExecutionStatus(apiName: status) == nil {
+            throw ValidationError("--status must be running, completed, failed or stalled")
+        }
         guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
     }
 
@@ -65,18 +69,33 @@ struct Executions: AsyncParsableCommand {
         try await reportingFailures { () async throws(NodeClient.Failure) in
             var path = "/api/v1/executions?limit=\(limit)"
             if let status { path += "&status=\(status.lowercased())" }
+            if let kind { path += "&kind=\(kind.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? kind)" }
             let list = try await options.client().get(path)
             if options.format == .json { return print(list.jsonText) }
             let rows = (list["executions"]?.arrayValue ?? []).map { e -> [String] in
                 let percentage = e["progress"]?["percentage"]?.numberValue
+                let stalled = e["stalled"] == .bool(true) ? " STALLED" : ""
                 return [
-                    Output.text(e["execution_id"]), Output.colored(Output.text(e["status"])), Output.text(e["container_id"]),
+                    Output.text(e["execution_id"]), Output.colored(Output.text(e["status"])) + stalled, Output.text(e["container_id"]),
                     Output.text(e["last_heartbeat"]), Output.age(e["heartbeat_age_s"]?.numberValue), Output.text(e["strikes"]),
+                    e["kind"].flatMap { $0 == .null ? nil : Output.text($0) } ?? "-", Self.rule(e["rule"]),
                     percentage.map { String(format: "%.1f%%", $0) } ?? "-",
                 ]
             }
-            print(Output.table(["EXECUTION", "STATUS", "CONTAINER", "LAST HEARTBEAT", "AGE", "STRIKES", "PROGRESS"], rows))
+            print(Output.table(["EXECUTION", "STATUS", "CONTAINER", "LAST HEARTBEAT", "AGE", "STRIKES", "KIND", "RULE", "PROGRESS"], rows))
         }
+    }
+}
+
+extension Executions {
+    /// An effective rule, short: `300s×3`, then `progress 1800s`, `max 21600s`, `fail-stalled`.
+    static func rule(_ rule: JSONValue?) -> String {
+        guard let rule, rule != .null else { return "-" }
+        var parts = ["\(Output.text(rule["heartbeat_timeout_s"]))s×\(Output.text(rule["max_strikes"]))"]
+        if let v = rule["progress_timeout_s"], v != .null { parts.append("progress \(Output.text(v))s") }
+        if let v = rule["max_runtime_s"], v != .null { parts.append("max \(Output.text(v))s") }
+        if rule["fail_when_stalled"] == .bool(true) { parts.append("fail-stalled") }
+        return parts.joined(separator: " ")
     }
 }
 
@@ -101,6 +120,8 @@ struct Execution: AsyncParsableCommand {
             print("registered      \(Output.text(e["registered_at"]))")
             print("last heartbeat  \(Output.text(e["last_heartbeat"])) (age \(Output.age(e["heartbeat_age_s"]?.numberValue)), \(Output.text(e["heartbeat_count"])) heartbeats, apparent skew \(Output.text(e["apparent_skew_ms"])) ms)")
             print("strikes         \(Output.text(e["strikes"]))")
+            print("kind            \(e["kind"].flatMap { $0 == .null ? nil : Output.text($0) } ?? "-") (rule \(Executions.rule(e["rule"])))")
+            if e["stalled"] == .bool(true) { print("STALLED         progress unchanged since \(Output.text(e["stalled_since"]))") }
             if let progress = e["progress"], progress != .null {
                 if let percentage = progress["percentage"]?.numberValue { print("progress        \(Output.bar(percentage))") }
                 print("                \(progress.jsonText)")

@@ -6,6 +6,7 @@
   const params = new URLSearchParams(location.search);
   let status = params.get("status") || "";
   let query = params.get("q") || "";
+  let kind = params.get("kind") || "";
   let selected = params.get("execution");
   let timer = null;
 
@@ -25,12 +26,14 @@
     const link = el("a", { href: "/?execution=" + encodeURIComponent(e.id), text: e.shortID });
     link.addEventListener("click", (event) => { event.preventDefault(); select(e.id); });
     return el("tr", { "data-id": e.id, class: "row-" + e.display },
-      el("td", {}, el("span", { class: "badge status-" + e.display, text: e.displayLabel })),
+      el("td", {}, el("span", { class: "badge status-" + e.display, text: e.displayLabel }),
+        e.stalled ? el("span", { class: "badge status-stalled", title: "progress unchanged since " + e.stalledSince, text: "STALLED" }) : null),
       el("td", { class: "mono" }, link),
       el("td", { text: e.container }),
       el("td", { text: e.lastHeartbeat }),
       el("td", { text: e.age }),
       el("td", { text: e.strikes }),
+      el("td", { title: e.rule, text: e.kind }),
       el("td", {}, bar, el("small", { text: (e.percentText + " " + (e.stage || "")).trim() })));
   }
 
@@ -45,7 +48,7 @@
     $("counts").replaceChildren(document.createTextNode(
       "running " + d.counts.running + " · late " + d.counts.late + " · completed " + d.counts.completed + " · failed " + d.counts.failed));
     const rows = d.executions.map(row);
-    if (rows.length === 0) rows.push(el("tr", { class: "empty" }, el("td", { colspan: "7", text: "no executions match" })));
+    if (rows.length === 0) rows.push(el("tr", { class: "empty" }, el("td", { colspan: "8", text: "no executions match" })));
     $("rows").replaceChildren(...rows);
     const next = $("next");
     if (d.nextLink) { next.hidden = false; next.setAttribute("href", d.nextLink); } else { next.hidden = true; }
@@ -65,7 +68,8 @@
     const fields = [["status", x.status + (x.status === "running" && x.strikes > 0 ? " (LATE, " + x.strikes + " strike(s))" : "")],
       ["container", x.container_id], ["registered", x.registered_at], ["last heartbeat", x.last_heartbeat],
       ["heartbeat age (s)", x.heartbeat_age_s], ["heartbeats", x.heartbeat_count], ["apparent clock skew (ms)", x.apparent_skew_ms],
-      ["finished", x.finished_at], ["finished by", x.finished_by], ["failure", x.failure_reason], ["error", x.error_message]];
+      ["finished", x.finished_at], ["finished by", x.finished_by], ["failure", x.failure_reason], ["error", x.error_message],
+      ["kind", x.kind], ["rule", x.rule ? JSON.stringify(x.rule) : null], ["stalled since", x.stalled ? x.stalled_since : null]];
     for (const [k, v] of Object.entries(x.progress || {})) fields.push(["progress." + k, typeof v === "object" ? JSON.stringify(v) : v]);
     if (x.result_data) fields.push(["result", JSON.stringify(x.result_data)]);
     $("detail-fields").replaceChildren(...fields.filter(([, v]) => v !== null && v !== undefined && v !== "")
@@ -76,6 +80,7 @@
     const q = new URLSearchParams();
     if (status) q.set("status", status);
     if (query) q.set("q", query);
+    if (kind) q.set("kind", kind);
     const after = params.get("after");
     if (after) q.set("after", after);
     try {
@@ -99,6 +104,7 @@
   }
 
   $("status").addEventListener("change", (event) => { status = event.target.value; refresh(); });
+  $("kind").addEventListener("change", (event) => { kind = event.target.value; refresh(); });
   $("q").addEventListener("input", (event) => { query = event.target.value.trim(); clearTimeout(timer); timer = setTimeout(refresh, 200); });
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
   refresh();
