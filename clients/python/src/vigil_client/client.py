@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime
 from typing import Any, Dict, Optional, Sequence, Union
 
 from ._spool import CompletionSpool
@@ -73,7 +74,8 @@ class HeartbeatClient:
         if not self.execution_id:
             raise ValueError("no execution_id (and TASK_EXECUTION_ID is not set)")
         self.container_id = container_id or os.environ.get("HOSTNAME") or "unknown-container"
-        self.heartbeat_interval = heartbeat_interval
+        # An operator's override, for a program that cannot be changed: VIGIL_HEARTBEAT_INTERVAL.
+        self.heartbeat_interval = float(os.environ.get("VIGIL_HEARTBEAT_INTERVAL") or heartbeat_interval)
         self.heartbeat_url = f"{self.api_base_url}{HEARTBEAT_PATH}"
         self.completion_url = f"{self.api_base_url}{COMPLETION_PATH}"
         self.kind = kind
@@ -175,6 +177,8 @@ class HeartbeatClient:
         answer = self.nodes.post(HEARTBEAT_PATH, self.heartbeat_body())
         if answer.accepted:
             self.heartbeats_sent += 1
+            if self.verbose:
+                print(f"心跳发送成功: {datetime.now().isoformat()}", flush=True)
             log.debug("heartbeat sent", extra={"execution_id": self.execution_id, "vigil_node": answer.base})
         elif answer.refused:
             self._say(f"心跳请求失败: {answer.status} - {answer.detail}")
