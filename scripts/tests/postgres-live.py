@@ -123,9 +123,11 @@ def main():
             c.fail(f"{len(rows)} rows, wrong: {wrong[:3]}")
         repeats = sum(int(r[3]) for r in rows) - 100
         status, body = http("GET", c.http_ports[follower], "/api/v1/notifications?state=undeliverable")
+        if status != 200 or body["notifications"]:
+            c.fail(f"undeliverable notifications: {status} {body}")
         print(f"postgres-live: 100/100 rows updated, 0 missing, {repeats} statement repeats "
               f"(the SIGKILLed leader's unacknowledged deliveries), table intact after {INJECTION!r}; "
-              f"{len((body or {}).get('deliveries', []))} undeliverable")
+              f"{len((body or {}).get('notifications', []))} undeliverable")
         print(f"postgres-live: PASS in {time.time() - c.t0:.0f} s")
         return 0
     finally:

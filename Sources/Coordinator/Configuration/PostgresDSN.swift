@@ -14,6 +14,15 @@ public struct PostgresDSN: Sendable, Equatable {
         public var description: String
     }
 
+    public init(host: String, port: Int = 5432, user: String, password: String?, database: String?, requireTLS: Bool = false) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+        self.requireTLS = requireTLS
+    }
+
     public init(parsing text: String) throws(ParseError) {
         guard let scheme = ["postgres://", "postgresql://"].first(where: { text.hasPrefix($0) }) else {
             throw ParseError(description: "must be postgres://user:password@host:port/database")
