@@ -90,11 +90,10 @@ class amonitor:  # noqa: N801
         self._token = _current.set(self.job)
         return self.job
 
-    async def __aexit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> bool:
+    async def __aexit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> None:
         _current.reset(self._token)
         success, message = outcome_of(error)
         if isinstance(error, asyncio.CancelledError):
             success, message = False, "cancelled (asyncio.CancelledError)"
         await self.client.stop()
         await self.client.send_completion(success, self.job.result_data, message)
-        return False

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Optional, Sequence, Union
 
-from celery import signals
+from celery import signals  # type: ignore[import-untyped]
 
 from .client import HeartbeatClient
 from .monitor import error_message
@@ -94,9 +94,11 @@ class Integration:
 
     def wait_for_retry(self, task_id: str, client: HeartbeatClient, retval: Any) -> None:
         when = getattr(retval, "when", None)
-        countdown = float(when) if isinstance(when, (int, float)) else 0.0
-        if hasattr(when, "timestamp"):
-            countdown = max(0.0, when.timestamp() - time.time())
+        countdown = 0.0
+        if isinstance(when, (int, float)):
+            countdown = float(when)
+        elif when is not None and hasattr(when, "timestamp"):
+            countdown = max(0.0, float(when.timestamp()) - time.time())
         retries = int(client.task_progress.get("retries") or 0) + 1
         reason = getattr(retval, "exc", None) or getattr(retval, "message", None) or retval
         client.update_status("running", {"celery_state": "RETRY", "retries": retries, "retry_reason": str(reason)[:_RESULT_LIMIT]})

@@ -93,7 +93,7 @@ class monitor:  # noqa: N801 (a context manager used like a function)
         self._token = _current.set(self.job)
         return self.job
 
-    def __exit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> bool:
+    def __exit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> None:
         assert self.job is not None
         if self._token is not None:
             _current.reset(self._token)
@@ -101,15 +101,14 @@ class monitor:  # noqa: N801 (a context manager used like a function)
         client = self.job.client
         client.stop()
         client.send_completion(success, self.job.result_data, message)
-        return False
 
     async def __aenter__(self) -> Job:
         from .aio import amonitor
         self._async = amonitor(self._args[0], api=self._args[1], container_id=self._args[2], interval=self._args[3], **self._args[4])
         return cast(Job, await self._async.__aenter__())
 
-    async def __aexit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> bool:
-        return cast(bool, await self._async.__aexit__(kind, error, tb))
+    async def __aexit__(self, kind: Any, error: Optional[BaseException], tb: Any) -> None:
+        await self._async.__aexit__(kind, error, tb)
 
 
 def monitored(function: Optional[F] = None, *, execution_id: Union[str, Callable[..., str], None] = None,
