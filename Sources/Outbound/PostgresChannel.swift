@@ -55,16 +55,22 @@ struct PostgresChannel: Sendable {
 
     /// The event's fields in placeholder order: text the server converts to the column's type
     /// (a JSON number, boolean or object becomes its JSON text; a missing field or null, NULL).
+    static func values(_ fields: [String], _ event: JSONValue) -> [String?] {
+        fields.map { field in
+            switch event[field] ?? .null {
+            case .null: nil
+            case .string(let text): text
+            case .bool(let value): value ? "true" : "false"
+            case .int(let value): String(value)
+            case let other: String(decoding: JSONWriter.encode(other), as: UTF8.self)
+            }
+        }
+    }
+
     static func binds(_ fields: [String], _ event: JSONValue) -> PostgresBindings {
         var binds = PostgresBindings(capacity: fields.count)
-        for field in fields {
-            switch event[field] ?? .null {
-            case .null: binds.appendNull()
-            case .string(let text): binds.append(UntypedText(text))
-            case .bool(let value): binds.append(UntypedText(value ? "true" : "false"))
-            case .int(let value): binds.append(UntypedText(String(value)))
-            case let other: binds.append(UntypedText(String(decoding: JSONWriter.encode(other), as: UTF8.self)))
-            }
+        for value in values(fields, event) {
+            if let value { binds.append(UntypedText(value)) } else { binds.appendNull() }
         }
         return binds
     }
