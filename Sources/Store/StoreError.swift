@@ -22,11 +22,23 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
     /// The file or directory concerned.
     public var path: String
     public var detail: String
+    /// The system call's `errno`, when one failed.
+    public var errno: Int32?
 
-    public init(code: Code, path: String, detail: String) {
+    public init(code: Code, path: String, detail: String, errno: Int32? = nil) {
         self.code = code
         self.path = path
         self.detail = detail
+        self.errno = errno
+    }
+
+    /// A network filesystem's passing trouble rather than a broken store: `ESTALE` (a file a
+    /// peer replaced by rename, read through a stale handle), `ENOTCONN` (a GlusterFS client
+    /// between its servers' reconnects), `EIO`/`ETIMEDOUT` from an NFS or FUSE mount. Worth a
+    /// retry before giving up.
+    public var isTransient: Bool {
+        guard let errno else { return false }
+        return [116, 107, 5, 110].contains(errno)  // ESTALE, ENOTCONN, EIO, ETIMEDOUT (Linux)
     }
 
     public var description: String { "store \(code) at \(path): \(detail)" }

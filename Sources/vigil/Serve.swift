@@ -132,7 +132,7 @@ struct Serve: AsyncParsableCommand {
             ("gossip event consumer", GossipEventConsumer(gossip: gossip, node: coordinator, logger: logger)),
             ("keyring service", KeyringService(node: coordinator, gossip: gossip, logger: logger, inForce: startKeyring)),
             ("node driver", coordinator.driver),
-            ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, logger: logger)),
+            ("store follower", StoreFollower(node: coordinator, store: store, cursor: restored.cursor, generation: generation, interval: configuration.store.pollInterval, logger: logger)),
             ("retention service", RetentionService(node: coordinator, logger: logger)),
             ("sweep service", SweepService(node: coordinator, membership: GossipClusterView(gossip: gossip, configuration: configuration))),
             ("probe service", ProbeService(node: coordinator)),

@@ -10,7 +10,7 @@ struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Inspect the shared append-only store.",
-        subcommands: [Verify.self]
+        subcommands: [Verify.self, Check.self]
     )
 
     /// `vigil store verify DIR`.

@@ -148,7 +148,7 @@ import Testing
         #expect(peer.holdRelease.through == JudgeTime(ms: 2_100) && peer.holdRelease.latestNode == "n2")
     }
 
-    @Test func aStoreWhoseLatestWriteFailedMakesTheMonitorBlindUntilAWriteSucceeds() {
+    @Test func aStoreWhoseLatestWriteFailedStopsTheLeaderUntilAWriteSucceeds() {
         var (core, shell) = started()
         var extra = 100
         // From 0.9 s to 1.6 s every write fails (a new execution's registration each tick).
@@ -159,7 +159,10 @@ import Testing
             extra += 1
             shell.failing = false
         }
-        #expect(core.status.degraded?.contains("the store's last write failed (EIO)") == true)
+        // A store whose writes fail is unfit to lead (StoreHealth.failing): nobody is judged by
+        // this node meanwhile, and its peers would take over.
+        #expect(!core.storeHealth.fitToLead(now: JudgeTime(ms: 1_750), recoveryMs: core.settings.storeRecoveryMs))
+        #expect(core.status.leader != "n1")
         #expect(shell.marks.isEmpty)
         // A write succeeds (the pause flag, resumed): the evidence is whole again, and the mass
         // silence is a mass failure.

@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func anUnknownKeyListsTheDescribedOnes() {
-        #expect(throws: ConfigurationError(key: "store.paths", problem: "unknown key (expected one of: path, segment_bytes, snapshot_interval_s, stall_s)")) {
+        #expect(throws: ConfigurationError(key: "store.paths", problem: "unknown key (expected one of: path, poll_interval_s, segment_bytes, snapshot_interval_s, stall_s)")) {
             try Self.parse(#","store":{"paths":"x"}"#)
         }
     }

@@ -113,8 +113,9 @@ import Gossip
     }
 
     /// The store refuses the leadership term (it was closed): the leader strikes and marks
-    /// nobody, says so in its status, and counts no term as started.
-    @Test func aLeaderWhoseTermIsNotDurableDecidesNothing() async throws {
+    /// nobody, says so in its status, and, its store failing, steps down (a failing store is
+    /// unfit to lead: ``StoreHealth/failing(now:recoveryMs:)``).
+    @Test func aLeaderWhoseTermIsNotDurableDecidesNothingAndStepsDown() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-sweep-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try FileStore(root: root, node: "n1")
@@ -130,8 +131,7 @@ import Gossip
         #expect(record.status == .running)
         #expect(record.strikes == 0)
         let status = node.sweepStatus
-        #expect(status.leader == "n1")
-        #expect(status.termDurable == false)
+        #expect(status.leader == nil)
         #expect(status.sweeping == false)
         #expect(status.lastError?.contains("leadership term") == true)
         }

@@ -55,12 +55,17 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
         var tail = StoreTail(cursor: start)
         var reported = Set<String>()
         var nextSnapshot = clock.now.advanced(by: snapshotInterval)
+        var lastStart = clock.now
         while !Task.isShuttingDownGracefully {
+            // Polls start `interval` apart (a slow poll shortens the wait, to a quarter of the
+            // interval at least, so a slow filesystem is not polled without a pause).
+            let wait = max(interval - lastStart.duration(to: clock.now), interval / 4)
             do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }
             } catch {
                 return
             }
+            lastStart = clock.now
             let started = node.now().judge
             do {
                 let (polled, advanced) = try await poll(tail)
@@ -77,6 +82,7 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
                 if !peers.isEmpty { logger.debug("Applied peers' store records", metadata: ["store.records": "\(peers.count)"]) }
             } catch {
                 logger.warning("Could not read peers' store files; retrying", metadata: ["error": "\(error)"])
+                node.storeReadFailed()
                 continue
             }
             if clock.now >= nextSnapshot, await snapshot(cursor: tail.cursor) {
@@ -86,14 +92,17 @@ public struct StoreFollower<C: Clock>: Service where C.Duration == Duration {
     }
 
     /// Reads every file from `tail` to its end on the blocking pool, under the node's store
-    /// deadline (a read that hangs on a frozen mount stalls the store).
+    /// deadline: a read step that hangs on a frozen mount stalls the store. Each finished step
+    /// restarts the deadline, so a slow but answering network filesystem (a poll of dozens of
+    /// 100 ms round trips) is not taken for a frozen one.
     private func poll(_ tail: StoreTail) async throws -> (records: (records: [StoreRecord], damages: [StoreDamage]), tail: StoreTail) {
         let reader = store.reader
+        let node = self.node
         node.storeRead(since: node.now().judge)
         defer { node.storeRead(since: nil) }
         return try await blockingPool.runIfActive {
             var tail = tail
-            let polled = try tail.poll(reader)
+            let polled = try tail.poll(reader) { node.storeRead(since: node.now().judge) }
             return (polled, tail)
         }
     }

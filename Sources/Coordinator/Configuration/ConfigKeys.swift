@@ -24,6 +24,10 @@ public enum ConfigKeys {
             "how often each node snapshots its state (a restart starts from its newest; a segment every node's snapshot has passed and older than `executions.retention_s` is deleted)"
         ),
         .seconds(
+            "store.poll_interval_s", \.store.pollInterval,
+            "how often each node reads the other nodes' files (peers' completions, marks and claims reach it that way: a fact shows on every node within one interval plus a poll's own time)"
+        ),
+        .seconds(
             "store.stall_s", \.store.stallLimit,
             "an append unfinished this long makes the node's store stalled: it stops leading (the next node leads), refuses durable requests with 503 and fails `/health`; it leads again after its store has answered for twice this long"
         ),

@@ -73,6 +73,8 @@ public struct StoreSettings: Sendable, Equatable {
     /// a healthy fsync on a network filesystem takes milliseconds (a few hundred under load),
     /// while GlusterFS blocks 42 s and NFS `hard` forever when their server is gone.
     public var stallLimit: Duration = .seconds(5)
+    /// Time from the start of one read of the peers' files to the next. Default 200 ms.
+    public var pollInterval: Duration = .milliseconds(200)
 
     public init(path: String = "data/store", segmentBytes: Int = 64 << 20, snapshotInterval: Duration = .seconds(300)) {
         self.path = path

@@ -31,6 +31,12 @@ extension NodeDriver {
         state.withLock { $0.interpreter.reading(since: time) }
     }
 
+    /// The store follower's read of the peers' files failed: a failing store is unfit to lead.
+    public func storeReadFailed() {
+        let now = clocks.now()
+        carryOut(state.withLock { $0.interpreter.step { $0.storeReadFailed(now: now) } })
+    }
+
     /// Starts the probes due now as child tasks; when the next is due (`nil`: not probing now).
     public func probeStep() -> JudgeTime? {
         let now = clocks.now()

@@ -68,6 +68,8 @@ public struct NodeObserver: Sendable {
         case .storeRecovered(let stalledMs):
             store.stalled.record(0)
             logger.notice("Store answers again", metadata: ["store.stalled_ms": "\(stalledMs)"])
+        case .storeFailing(let detail):
+            logger.error("Store failing: its latest writes or reads failed; not fit to lead until they work again", metadata: ["error": "\(detail)"])
         }
     }
 

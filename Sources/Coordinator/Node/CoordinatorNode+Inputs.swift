@@ -51,8 +51,13 @@ extension CoordinatorNode {
         await driver.tick(alive: alive, synced: synced, confirmed: confirmed, storeReports: storeReports)
     }
 
-    /// The store follower began a read of the store (`nil`: it ended); the driver's deadlines
-    /// watch it (``NodeInterpreter/reading(since:)``).
+    /// The follower's read of the peers' files failed.
+    public func storeReadFailed() {
+        driver.storeReadFailed()
+    }
+
+    /// The store follower began a read of the store, or finished a step of it (`nil`: it
+    /// ended); the driver's deadlines watch it (``NodeInterpreter/reading(since:)``).
     public func storeRead(since time: JudgeTime?) {
         driver.storeRead(since: time)
     }

@@ -1,3 +1,4 @@
+import Glibc
 import CoordinatorCore
 import Logging
 import Store
@@ -16,6 +17,7 @@ public enum StoreStartup {
     /// - Throws: ``StartupFailure`` (exit 1) when the store cannot be opened or read, or when
     ///   this node's snapshot cannot be decoded (the line says which file to move aside).
     public static func open(path: String, node: String, segmentBytes: Int, logger: Logger) throws(StartupFailure) -> RestoredStore {
+        checkFilesystem(path: path, node: node, logger: logger)
         let store: FileStore
         do {
             store = try FileStore(root: path, node: node, segmentBytes: segmentBytes, logger: logger)
@@ -24,7 +26,7 @@ public enum StoreStartup {
         }
         let restored: (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor)
         do {
-            restored = try store.restore()
+            restored = try restore(store, logger: logger)
         } catch {
             store.close()
             throw StartupFailure("cannot read the store: \(error)", exitCode: 1)
@@ -38,5 +40,41 @@ public enum StoreStartup {
             )
         }
         return RestoredStore(store: store, snapshot: snapshot, records: restored.records, cursor: restored.cursor)
+    }
+
+    /// Reads the store back, retrying a network filesystem's passing errors (ESTALE on a
+    /// snapshot a peer just replaced, ENOTCONN while the client reconnects: ``StoreError/isTransient``)
+    /// up to 5 times over about 3 s before giving up.
+    static func restore(_ store: FileStore, logger: Logger) throws(StoreError) -> (snapshot: [UInt8]?, records: [StoreRecord], damages: [StoreDamage], cursor: StoreCursor) {
+        var attempt = 1
+        while true {
+            do {
+                return try store.restore()
+            } catch where error.isTransient && attempt < 5 {
+                logger.warning("Reading the store back failed; retrying", metadata: ["error": "\(error)", "store.attempt": "\(attempt)"])
+                usleep(UInt32(200_000 * attempt))  // start-up, before anything is served: blocking is fine here
+                attempt += 1
+            }
+        }
+    }
+
+    /// The quick, local part of `vigil store check` (a few fsyncs and a rename in
+    /// `.vigil-check/`): what it finds is logged, never fatal here (opening the store fails on
+    /// its own when the directory is unusable). The cross-host part needs a second host: the
+    /// line says how to run it.
+    static func checkFilesystem(path: String, node: String, logger: Logger) {
+        var findings = FilesystemFindings()
+        FilesystemCheck(directory: path, id: "serve-\(node)").local(into: &findings)
+        let verdict = FilesystemVerdict(findings, expectPeers: 0)
+        let type = findings.mount?.type ?? "unknown"
+        for reason in verdict.reasons {
+            logger.warning("Store filesystem check", metadata: ["store.filesystem": "\(type)", "store.check": "\(reason)"])
+        }
+        let shared = ["fuse.glusterfs", "ceph", "fuse.ceph", "cifs", "smb3"].contains(type) || type.hasPrefix("nfs")
+        if shared {
+            logger.notice("The store is on a network filesystem; check cross-host coherence with `vigil store check DIR --peers 1` on two hosts at once", metadata: [
+                "store.filesystem": "\(type)", "store.path": "\(path)",
+            ])
+        }
     }
 }

@@ -130,9 +130,10 @@ public struct NodeInterpreter: Sendable {
         if batches[batch] != nil { started[batch] = time }
     }
 
-    /// The shell began reading the store (a poll of the peers' files) at `time`; `nil` when the
-    /// read ended. A read that runs past the stall limit stalls the store as an append does, so
-    /// a node with nothing to write still notices a frozen store.
+    /// The shell's read of the store (a poll of the peers' files) began, or last finished a step
+    /// (a listing, a segment read), at `time`; `nil` when the read ended. A read with no step
+    /// finished for the stall limit stalls the store as an append does, so a node with nothing
+    /// to write still notices a frozen store.
     public mutating func reading(since time: JudgeTime?) {
         readStarted = time
     }

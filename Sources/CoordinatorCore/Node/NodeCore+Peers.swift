@@ -75,6 +75,7 @@ extension NodeCore {
     /// The store was read to its end by a read that started at `time`.
     public mutating func noteStoreRead(at time: JudgeTime) {
         storeReadThrough = max(storeReadThrough ?? time, time)
+        storeHealth.read(succeeded: true, at: time)
     }
 
     /// Takes a claim read from the store; voids the marks it fences.
@@ -173,9 +174,22 @@ extension NodeCore {
     /// Once a recovered store has answered for the recovery time, the node says it may lead again.
     mutating func reportStoreFitness(now: NodeNow) -> [NodeAction] {
         let fit = storeHealth.fitToLead(now: now.judge, recoveryMs: settings.storeRecoveryMs)
-        guard fit, !storeHealth.reportedFit else { return [] }
-        storeHealth.reportedFit = true
-        return [.publish(storeReport(.fit, now: now))]
+        if fit, !storeHealth.reportedFit {
+            storeHealth.reportedFit = true
+            return [.publish(storeReport(.fit, now: now))]
+        }
+        // Failing fast (not stalled: a stall publishes its own report): unfit until it works again.
+        if !fit, storeHealth.reportedFit, !storeHealth.isStalled {
+            storeHealth.reportedFit = false
+            return [.publish(storeReport(.recovering, now: now)), .report(.storeFailing(detail: storeHealth.lastFailure ?? "reading the peers' files failed"))]
+        }
+        return []
+    }
+
+    /// A read of the peers' files failed (what the store said is logged by the shell).
+    public mutating func storeReadFailed(now: NodeNow) -> [NodeAction] {
+        storeHealth.read(succeeded: false, at: now.judge)
+        return reportStoreFitness(now: now)
     }
 
     private func storeReport(_ state: StoreHealthReport.State, now: NodeNow) -> GossipPublication {

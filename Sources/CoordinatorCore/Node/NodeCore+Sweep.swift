@@ -82,7 +82,7 @@ extension NodeCore {
         let end = min(table.count, progress.next + settings.sweepChunk)
         duty.sweeper.survey(
             table, slots: progress.next..<end, now: progress.started.judge, wall: progress.started.wall, skip: writes.executions,
-            releasedThrough: progress.released, into: &progress.survey
+            releasedThrough: progress.released, readThrough: storeReadThrough, into: &progress.survey
         )
         progress.next = end
         guard end >= table.count else {

@@ -146,4 +146,7 @@ public enum NodeEvent: Sendable, Equatable {
     case storeStalled(batches: Int)
     /// The store answers again after `stalledMs`.
     case storeRecovered(stalledMs: Int64)
+    /// The store's latest writes or reads failed (not hung: failing fast, e.g. ENOTCONN): this
+    /// node is not fit to lead until they work again for the recovery period.
+    case storeFailing(detail: String)
 }

@@ -6,7 +6,10 @@
 ///
 /// It also keeps when the last write succeeded and when the last one failed (the shell reports
 /// every write the core asks for): the mass-failure guard reads that as "store writes
-/// succeeding" (``writeFailure(now:recentMs:)``, ``MonitorEvidence/storeFailure``).
+/// succeeding" (``writeFailure(now:recentMs:)``, ``MonitorEvidence/storeFailure``). A store
+/// that fails fast is as unfit to lead as one that hangs: a GlusterFS client cut off from its
+/// bricks answers ENOTCONN after `network.ping-timeout`, and a leader that can neither write
+/// marks nor read its peers must hand over (``failing(now:recoveryMs:)``).
 public struct StoreHealth: Sendable, Equatable {
     /// When the stall was noticed (judge time); `nil` while the store answers.
     public internal(set) var stalledSince: JudgeTime?
@@ -21,6 +24,9 @@ public struct StoreHealth: Sendable, Equatable {
     /// Judge time of the latest write reported failed, and what the store said.
     public private(set) var lastFailed: JudgeTime?
     public private(set) var lastFailure: String?
+    /// Judge times of the latest read of the peers' files that succeeded, and that failed.
+    public private(set) var lastReadSucceeded: JudgeTime?
+    public private(set) var lastReadFailed: JudgeTime?
 
     public init(healthySince: JudgeTime = JudgeTime(ms: 0)) {
         self.healthySince = healthySince
@@ -31,8 +37,27 @@ public struct StoreHealth: Sendable, Equatable {
     /// Not stalled, and answering for at least `recoveryMs` since the last stall (a node that
     /// never stalled is fit from the start).
     public func fitToLead(now: JudgeTime, recoveryMs: Int64) -> Bool {
-        guard stalledSince == nil else { return false }
+        guard stalledSince == nil, !failing(now: now, recoveryMs: recoveryMs) else { return false }
         return stalls == 0 || now - healthySince >= recoveryMs
+    }
+
+    /// The latest write, or the latest read of the peers' files, failed less than `recoveryMs`
+    /// ago with no success of the same kind since.
+    public func failing(now: JudgeTime, recoveryMs: Int64) -> Bool {
+        func latestFailed(_ failed: JudgeTime?, _ succeeded: JudgeTime?) -> Bool {
+            guard let failed, now - failed < recoveryMs else { return false }
+            return succeeded.map { $0 <= failed } ?? true
+        }
+        return latestFailed(lastFailed, lastSucceeded) || latestFailed(lastReadFailed, lastReadSucceeded)
+    }
+
+    /// A read of the peers' files ended at `now`: through to the end, or failed.
+    public mutating func read(succeeded: Bool, at now: JudgeTime) {
+        if succeeded {
+            lastReadSucceeded = max(lastReadSucceeded ?? now, now)
+        } else {
+            lastReadFailed = max(lastReadFailed ?? now, now)
+        }
     }
 
     /// A write was reported durable at `now`.
@@ -59,8 +84,9 @@ public struct StoreHealth: Sendable, Equatable {
 
 /// What each node gossips about its own store under a reserved key of its own table, so every
 /// node's election leaves out nodes whose store is stalled or just recovered, and the leader
-/// tells the channels: a state byte (0 fit to lead, 1 stalled, 2 answering again but not yet
-/// fit), then the number of stalls in this start (varint).
+/// tells the channels: a state byte (0 fit to lead, 1 stalled, 2 not fit: answering again after
+/// a stall but not yet for long, or its latest writes or reads failed), then the number of
+/// stalls in this start (varint).
 public enum StoreHealthReport {
     /// The store's state as reported.
     public enum State: UInt8, Sendable {

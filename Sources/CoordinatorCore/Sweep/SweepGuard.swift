@@ -95,12 +95,17 @@ public struct MonitorEvidence: Sendable, Equatable {
     /// An operator's release of the hold (`vigil sweep release`), on this node's judge clock:
     /// executions stale at or before it are judged now.
     public var releasedThrough: JudgeTime?
+    /// When the judge's latest complete read of the store began (``NodeCore/storeReadThrough``):
+    /// a completion acknowledged by any node before then is known here. `nil`: no constraint
+    /// (a node without a shared store).
+    public var readThrough: JudgeTime?
 
-    public init(down: Set<String> = [], unconfirmed: Set<String> = [], storeFailure: String? = nil, releasedThrough: JudgeTime? = nil) {
+    public init(down: Set<String> = [], unconfirmed: Set<String> = [], storeFailure: String? = nil, releasedThrough: JudgeTime? = nil, readThrough: JudgeTime? = nil) {
         self.down = down
         self.unconfirmed = unconfirmed.union(down)
         self.storeFailure = storeFailure
         self.releasedThrough = releasedThrough
+        self.readThrough = readThrough
     }
 }
 

@@ -33,7 +33,10 @@ public struct Sweeper: Sendable {
         _ table: inout ExecutionTable, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [], evidence: MonitorEvidence = MonitorEvidence()
     ) -> SweepOutcome {
         var survey = SweepSurvey()
-        self.survey(table, slots: 0..<table.records.count, now: now, wall: wall, skip: reserved, releasedThrough: evidence.releasedThrough, into: &survey)
+        self.survey(
+            table, slots: 0..<table.records.count, now: now, wall: wall, skip: reserved, releasedThrough: evidence.releasedThrough,
+            readThrough: evidence.readThrough, into: &survey
+        )
         return judge(&table, survey, now: now, wall: wall, evidence: evidence)
     }
 
@@ -42,9 +45,17 @@ public struct Sweeper: Sendable {
     /// ``SweepGuard/holdable(seen:strikes:now:rule:releasedThrough:)``) and the newest heartbeat of
     /// the others. A node surveys a large table in chunks, letting heartbeats in between (they
     /// take the same lock).
+    ///
+    /// `readThrough` (when the judge's latest complete store read began) defers an execution's
+    /// first strike (or its mark as never heartbeated) until the store has been read from a
+    /// moment half a timeout after its newest heartbeat. A job's completion follows its last
+    /// heartbeat closely, and only the store carries it to the leader, so a leader whose reading
+    /// lags (a slow network filesystem: a poll is dozens of slow round trips) strikes late rather
+    /// than striking a job that already completed through another node. With reads every 200 ms
+    /// the condition holds long before the timeout runs out, so detection is not delayed.
     public func survey(
         _ table: ExecutionTable, slots: Range<Int>, now: JudgeTime, wall: WallTime, skip reserved: Set<ExecutionID> = [], releasedThrough: JudgeTime? = nil,
-        into survey: inout SweepSurvey
+        readThrough: JudgeTime? = nil, into survey: inout SweepSurvey
     ) {
         let minimumSpacingMs = rule.checkIntervalMs - min(rule.checkIntervalMs / 10, 1_000)
         let timeoutMs = rule.heartbeatTimeoutMs
@@ -67,10 +78,16 @@ public struct Sweeper: Sendable {
                 if !reserved.isEmpty && reserved.contains(id) { continue }
                 survey.processed += 1
                 let holdable = SweepGuard.holdable(seen: seen, strikes: strikes, now: now, rule: rule, releasedThrough: releasedThrough)
+                let previous = strikes > 0 ? learned[id] : nil
+                if let previous, now - previous < minimumSpacingMs {
+                    continue  // struck less than an interval ago (by this or the previous leader)
+                }
+                if strikes == 0, let read = readThrough, read < seen + timeoutMs / 2 {
+                    survey.awaitingRead += 1
+                    continue  // due, but the store has not been read since: a completion may be on its way
+                }
                 if records[slot].heartbeatCount == 0 && strikes == 0 {
                     if holdable { survey.holdableLost.append(id) } else { survey.lost.append(id) }
-                } else if strikes > 0, let last = learned[id], now - last < minimumSpacingMs {
-                    continue  // struck less than an interval ago (by this or the previous leader)
                 } else if holdable {
                     survey.holdableStale.append(id)
                 } else {
@@ -167,6 +184,8 @@ public struct Sweeper: Sendable {
 public struct SweepSurvey: Sendable, Equatable {
     /// Running executions examined.
     public var processed = 0
+    /// Silent executions whose strike is due but waits for a store read begun since it fell due.
+    public var awaitingRead = 0
     /// Silent: a heartbeat older than the timeout, or strikes already counted.
     public var stale: [ExecutionID] = []
     /// Registered, never heartbeated, past the timeout.

@@ -8,9 +8,9 @@ enum POSIXFile {
     static func error(_ operation: String, path: String, errno code: Int32 = errno) -> StoreError {
         let text = String(cString: strerror(code))
         switch code {
-        case ENOSPC, EDQUOT: return StoreError(code: .diskFull, path: path, detail: "\(operation): \(text)")
-        case EACCES, EPERM, EROFS: return StoreError(code: .permissionDenied, path: path, detail: "\(operation): \(text)")
-        default: return StoreError(code: .io, path: path, detail: "\(operation): \(text) (errno \(code))")
+        case ENOSPC, EDQUOT: return StoreError(code: .diskFull, path: path, detail: "\(operation): \(text)", errno: code)
+        case EACCES, EPERM, EROFS: return StoreError(code: .permissionDenied, path: path, detail: "\(operation): \(text)", errno: code)
+        default: return StoreError(code: .io, path: path, detail: "\(operation): \(text) (errno \(code))", errno: code)
         }
     }
 
@@ -123,6 +123,30 @@ enum POSIXFile {
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
             if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The subdirectories of a directory, by the type `readdir` reports (no `stat` per entry:
+    /// on a network filesystem each is a round trip or more); entries of unknown type are
+    /// `stat`ed. `nil` when the directory does not exist.
+    static func subdirectories(_ path: String) throws(StoreError) -> [String]? {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return nil }
+            throw error("opendir", path: path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard name != "." && name != ".." else { continue }
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_DIR): names.append(name)
+            case Int32(DT_UNKNOWN): if isDirectory(path + "/" + name) { names.append(name) }
+            default: break
+            }
         }
         return names
     }

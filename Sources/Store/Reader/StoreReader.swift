@@ -8,10 +8,10 @@ public struct StoreReader: Sendable {
 
     /// Node directories present in the store.
     public func nodes() throws(StoreError) -> [String] {
-        guard let names = try POSIXFile.list(root) else {
+        guard let names = try POSIXFile.subdirectories(root) else {
             throw StoreError(code: .invalidLayout, path: root, detail: "store directory does not exist")
         }
-        return names.filter { !$0.hasPrefix(".") && POSIXFile.isDirectory(root + "/" + $0) }.sorted()
+        return names.filter { !$0.hasPrefix(".") }.sorted()
     }
 
     /// A node's segments (first sequence numbers), oldest first.
@@ -120,17 +120,24 @@ public struct StoreTail: Sendable {
         self.cursor = cursor
     }
 
-    public mutating func poll(_ reader: StoreReader) throws(StoreError) -> (records: [StoreRecord], damages: [StoreDamage]) {
+    /// - Parameter progress: called after each file operation of the poll (the listing, each
+    ///   node's directory, each segment read): on a network filesystem one poll is dozens of
+    ///   round trips, so "the read is stuck" means no step finished for a while, not a long poll.
+    public mutating func poll(_ reader: StoreReader, progress: () -> Void = {}) throws(StoreError) -> (records: [StoreRecord], damages: [StoreDamage]) {
         var perNode: [[StoreRecord]] = []
         var damages: [StoreDamage] = []
-        for node in try reader.nodes() {
+        let nodes = try reader.nodes()
+        progress()
+        for node in nodes {
             let segments = try reader.segments(of: node)
+            progress()
             guard !segments.isEmpty else { continue }
             var position = cursor.positions[node] ?? StorePosition(segment: segments[0], offset: 0)
             var records: [StoreRecord] = []
             for (i, segment) in segments.enumerated() where segment >= position.segment {
                 if segment > position.segment { position = StorePosition(segment: segment, offset: 0) }
                 let scan = try reader.scan(node: node, segment: segment, from: position.offset)
+                progress()
                 records += scan.records
                 damages += scan.damages
                 let sealed = i < segments.count - 1
