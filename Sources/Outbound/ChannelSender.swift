@@ -16,6 +16,8 @@ public final class ChannelSender: NotificationSender {
     private let client: HTTPClient
     private let runner = CommandRunner()
     private let wallClock: @Sendable () -> Int64
+    /// PostgresNIO's own log lines (debug and trace only) are not wanted in the node's log.
+    private let postgresLogger = Logger(label: "vigil.notify.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Response bytes read at most (for the error message); the rest is discarded.
     static let responseCap = 4_096
 
@@ -45,6 +47,9 @@ public final class ChannelSender: NotificationSender {
         case .webhook(let url, _):
             guard let secret = secrets[channel.name] else { return .failed("the channel's secret is not a whsec_ secret") }
             return await post(attempt, to: url, secret: secret, channel: channel)
+        case .postgres(let dsn, let statement):
+            let channel = PostgresChannel(dsn: dsn, statement: statement, timeout: channel.timeout, logger: postgresLogger)
+            return await channel.deliver(body.json(attempt))
         case .command(let argv):
             do {
                 let outcome = try await runner.run(argv, input: body.body(attempt, format: .json), timeout: channel.timeout)

@@ -5,13 +5,36 @@ public final class RunningServer: @unchecked Sendable {
     public let process = Process()
     private let output = Pipe()
 
-    /// - Parameter standardError: where the node's log (stderr) goes; discarded when `nil`.
+    /// Where the node's log goes when the caller gives none: a temporary file, so a node that
+    /// exits before it listens says why in the test's failure (a pipe nobody drains would
+    /// block a node that logs).
+    private let logFile: URL?
+
+    /// - Parameter standardError: where the node's log (stderr) goes; a temporary file when `nil`.
     public init(binary: URL, arguments: [String], standardError: FileHandle? = nil) throws {
         process.executableURL = binary
         process.arguments = arguments
         process.standardOutput = output
-        process.standardError = standardError ?? FileHandle.nullDevice
+        if let standardError {
+            logFile = nil
+            process.standardError = standardError
+        } else {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-server-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: file.path, contents: nil)
+            logFile = file
+            process.standardError = try FileHandle(forWritingTo: file)
+        }
         try process.run()
+    }
+
+    deinit {
+        if let logFile { try? FileManager.default.removeItem(at: logFile) }
+    }
+
+    /// The last lines the node logged (when its log went to the temporary file).
+    var logTail: String {
+        guard let logFile, let text = try? String(contentsOf: logFile, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n").suffix(5).joined(separator: "\n")
     }
 
     /// Reads stdout until the "listening on" line and returns the base URL.
@@ -31,7 +54,8 @@ public final class RunningServer: @unchecked Sendable {
                 return String(text[range.upperBound..<end])
             }
         }
-        throw ServerError(message: "server did not report its address; output: \(text)")
+        let exit = process.isRunning ? "still running" : "exited \(process.terminationStatus)"
+        throw ServerError(message: "server did not report its address (\(exit)); output: \(text); log: \(logTail)")
     }
 
     /// SIGTERM, then waits; returns the exit status.

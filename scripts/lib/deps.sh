@@ -42,3 +42,12 @@ ensure_python_module() {  # ensure_python_module MODULE PYPI_PACKAGE
 ensure_tool() {  # ensure_tool COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
+
+# PostgreSQL's server binaries (initdb, pg_ctl) for the postgres channel's live test: Debian's
+# postgresql puts them in /usr/lib/postgresql/VERSION/bin, not on PATH.
+ensure_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    echo "vigil: installing postgresql (for the postgres channel's test)" >&2
+    apt_install postgresql
+  fi
+}

@@ -135,7 +135,7 @@ public enum ConfigKeys {
         ),
         .structure(
             "notifications.channels", #"`[{"name","type","events",…}]`"#,
-            "where events go: a `name`, a `type` (`webhook` with `url` and `secret`, or `command` with `argv`), the `events` it wants, optionally a `container_prefix`, `kinds` (execution events of those kinds only) and the keys below (see [Notifications](#notifications))",
+            "where events go: a `name`, a `type` (`webhook` with `url` and `secret`, `command` with `argv`, or `postgres` with `dsn` and `statement`), the `events` it wants, optionally a `container_prefix`, `kinds` (execution events of those kinds only) and the keys below (see [Notifications](#notifications))",
             read: { (c, value, key) throws(ConfigurationError) in c.notifications.channels = try ConfigurationLoader.Reader(path: "").channels(value, key) }
         ),
     ]

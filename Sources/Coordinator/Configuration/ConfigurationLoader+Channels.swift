@@ -16,11 +16,11 @@ extension ConfigurationLoader.Reader {
     /// One channel: its scalar keys through ``ConfigKeys/channel``, its name, kind and events here.
     func channel(_ c: JSONObject) throws(ConfigurationError) -> ChannelSettings {
         var channel = ChannelSettings(name: "", kind: .command(argv: []), events: [])
-        try read(c, ConfigKeys.channel, into: &channel, extra: ["name", "type", "url", "secret", "argv", "events", "container_prefix", "kinds"])
+        try read(c, ConfigKeys.channel, into: &channel, extra: ["name", "type", "url", "secret", "argv", "events", "container_prefix", "kinds", "dsn", "statement"])
         channel.name = try itemName(c["name"])
         channel.kind = try channelKind(c)
-        if c["format"] != nil, case .command = channel.kind {
-            throw fail("format", "applies to webhook channels (a command always gets the JSON event)")
+        if c["format"] != nil, !channel.kind.isWebhook {
+            throw fail("format", "applies to webhook channels (a command always gets the JSON event, a postgres statement its fields)")
         }
         guard case .array(let list)? = c["events"], !list.isEmpty else {
             throw fail("events", "is required: event names or patterns, e.g. [\"execution.failed\", \"node.*\"] or [\"*\"]")
@@ -66,8 +66,33 @@ extension ConfigurationLoader.Reader {
             let argv = try self.argv(value, "argv", problem: "is required for a command channel: a non-empty array of strings")
             guard c["url"] == nil, c["secret"] == nil else { throw fail("url", "url and secret belong to a webhook channel, not a command") }
             return .command(argv: argv)
+        case "postgres":
+            return try postgresKind(c)
         case let other:
-            throw fail("type", "must be \"webhook\" or \"command\", got \(other.map { "\"\($0)\"" } ?? "nothing")")
+            throw fail("type", "must be \"webhook\", \"command\" or \"postgres\", got \(other.map { "\"\($0)\"" } ?? "nothing")")
         }
+    }
+}
+
+extension ConfigurationLoader.Reader {
+    /// A postgres channel: `dsn` and `statement` (named event fields, bound as parameters).
+    func postgresKind(_ c: JSONObject) throws(ConfigurationError) -> ChannelSettings.Kind {
+        guard c["url"] == nil, c["secret"] == nil, c["argv"] == nil else {
+            throw fail("url", "url, secret and argv belong to webhook and command channels, not a postgres one")
+        }
+        guard let text = try string(c["dsn"], "dsn") else { throw fail("dsn", "is required for a postgres channel: postgres://user:password@host:port/database") }
+        guard let sql = try string(c["statement"], "statement") else {
+            throw fail("statement", "is required for a postgres channel, e.g. UPDATE pipeline_task SET status = $status WHERE execution_id = $execution_id")
+        }
+        let dsn: PostgresDSN
+        do { dsn = try PostgresDSN(parsing: text) } catch { throw fail("dsn", error.description) }
+        do { return .postgres(dsn: dsn, statement: try PostgresStatement(parsing: sql)) } catch { throw fail("statement", error.description) }
+    }
+}
+
+extension ChannelSettings.Kind {
+    var isWebhook: Bool {
+        if case .webhook = self { return true }
+        return false
     }
 }

@@ -42,6 +42,9 @@ public struct ChannelSettings: Sendable, Equatable {
         case webhook(url: String, secret: String)
         /// A program run with the event as JSON on stdin; exit status 0 is delivery.
         case command(argv: [String])
+        /// A SQL statement run against PostgreSQL with the event's fields bound as parameters
+        /// (once per event; a grouped message's events in one transaction); success is delivery.
+        case postgres(dsn: PostgresDSN, statement: PostgresStatement)
     }
 
     /// The body a webhook channel sends.
