@@ -41,8 +41,11 @@ struct RuleValidation: Sendable {
         out.progressTimeoutMs = try milliseconds(monitor, "progress_timeout_s", allowZero: true)
         out.maxRuntimeMs = try milliseconds(monitor, "max_runtime_s", allowZero: true)
         if let raw = monitor["max_strikes"], raw != .null {
-            guard case .int(let n) = raw, (1...255).contains(n) else { throw .badRequest("monitor.max_strikes must be an integer from 1 to 255") }
-            out.maxStrikes = Int(n)
+            // JSON has one number type: 3.0 is the integer 3 (as JSON Schema's "integer" says).
+            guard let value = raw.numberValue, value.rounded() == value, (1...255).contains(value) else {
+                throw .badRequest("monitor.max_strikes must be an integer from 1 to 255")
+            }
+            out.maxStrikes = Int(value)
         }
         if let raw = monitor["fail_when_stalled"], raw != .null {
             guard case .bool(let b) = raw else { throw .badRequest("monitor.fail_when_stalled must be true or false") }

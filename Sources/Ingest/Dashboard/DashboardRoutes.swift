@@ -131,7 +131,7 @@ enum DashboardRoutes {
             query.filter = filter
         }
         if let text = params["kind"] {
-            guard text.utf8.count <= 64 else { throw APIError.badRequest("kind must be at most 64 characters") }
+            guard text.unicodeScalars.count <= 64 else { throw APIError.badRequest("kind must be at most 64 characters") }
             query.kind = String(text)
         }
         if let text = params["q"] {

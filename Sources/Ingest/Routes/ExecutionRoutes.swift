@@ -65,6 +65,7 @@ enum ExecutionRoutes {
             }
         }
         let kind = query["kind"].map(String.init)
+        if let kind, kind.unicodeScalars.count > 64 { throw APIError.badRequest("kind must be at most 64 characters") }
         var limit = defaultLimit
         if let text = query["limit"] {
             guard let n = Int(text), (1...maxLimit).contains(n) else {
