@@ -17,7 +17,9 @@ BIN = os.path.abspath(os.environ.get("VIGIL_BIN", os.path.join(ROOT, ".build", "
 # Short rules so a silent execution is marked within seconds.
 RULES = {"executions": {"heartbeat_timeout_s": 1.5, "check_interval_s": 0.5, "max_strikes": 2,
                         "mass_failure_share": 1, "mass_failure_hold_s": 0},
-         "probes": {"enabled": False}}
+         "probes": {"enabled": False},
+         # Kinds the tests name (issue 24): a kind the cluster does not configure is a 400.
+         "kinds": {"etl": {"heartbeat_timeout_s": 60, "max_strikes": 3}, "celery": {"heartbeat_timeout_s": 1.5}}}
 
 
 def start_cluster(name, config=None):

@@ -57,9 +57,9 @@ def test_seed004_program_unchanged_survives_a_node_sigkill(tmp_path):
         c.close()
 
 
-def test_unknown_kind_and_monitor_fields_are_accepted(cluster):
-    """`kind`/`monitor` (the per-job rules) are sent only when given; a server that does not
-    know them ignores them."""
+def test_kind_and_monitor_fields_fix_the_rule(cluster):
+    """`kind`/`monitor` (the per-job rules) are sent only when given, and the server judges the
+    execution by them."""
     eid = str(uuid.uuid4())
     client = vigil_client.HeartbeatClient(api(cluster), eid, "etl-1", 0.2, kind="etl", handle_signals=False, verbose=False,
                                           monitor={"heartbeat_timeout_s": 60, "max_strikes": 3})
@@ -70,7 +70,9 @@ def test_unknown_kind_and_monitor_fields_are_accepted(cluster):
     answer = client.beat_now()
     assert answer.accepted, answer
     assert client.send_completion(True, {"rows": 3})
-    assert final(cluster, eid)["status"] == "completed"
+    done = final(cluster, eid)
+    assert done["status"] == "completed"
+    assert done.get("kind") == "etl", done
 
 
 def test_failover_skips_a_dead_url_and_never_raises(cluster, tmp_path):
