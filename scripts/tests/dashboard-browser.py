@@ -89,7 +89,7 @@ try:
         const r = document.querySelector('tr[data-id="{execution}"]');
         if (!r) return null;
         return {{status: r.querySelector('.badge').textContent, width: r.querySelector('.fill').style.width,
-                 container: r.children[2].textContent, stage: r.children[6].textContent, loaded: performance.timeOrigin,
+                 container: r.children[2].textContent, stage: r.querySelector(".bar").parentElement.textContent, loaded: performance.timeOrigin,
                  scripts: document.querySelectorAll('script').length,
                  marks: document.getElementById('marks').textContent}};
     }})()"""
