@@ -95,4 +95,39 @@ import VigilJSON
         #expect(restored.outbox.openStalls[id] == Self.wall + 1_000)
         #expect(decoded.facts.contains(.registered(id: id, registeredAtMs: Self.wall, containerID: "c", rule: crawler)))
     }
+
+    /// The sweep samples, as it does for strikes: a stall that ends before any sweep finds it
+    /// (a node's API may show it `stalled` in between) sends no event, and no `unstalled` without
+    /// its `stalled`. Here the progress stops at 1 s and moves at 3.1 s; the sweeps at 3.0 s
+    /// (2.0 s still, not more) and 3.25 s (moved) never see it stalled, though at 3.05 s it was.
+    @Test func aStallNoSweepSawSendsNothing() throws {
+        var core = core("n1")
+        var shell = RecordingShell(me: "n1")
+        drive(&core, &shell, from: 0, to: 3_000) { t in min(t, 1_000) }
+        let record = try #require(core.table[id])
+        #expect(core.table.stalledSince(record, now: JudgeTime(ms: 3_050)) == Self.wall + 1_000)
+        shell.submit(core.receive(heartbeat(id, crawled: 3_100, runtime: 3, rule: crawler), now: at(3_100)), on: &core, at: at(3_100))
+        drive(&core, &shell, from: 3_250, to: 5_000) { t in t }
+        #expect(eventKeys(shell).isEmpty)
+        #expect(core.outbox.openStalls.isEmpty)
+    }
+
+    /// A stall a sweep found is ended by its `unstalled` however soon the progress moves after,
+    /// and wherever: here the move reaches the leader as another coordinator's gossip value
+    /// 10 ms after the sweep that found the stall, before the next tick wrote the event.
+    @Test func aStallASweepSawIsEndedEvenWhenTheProgressMovesAtOnceElsewhere() throws {
+        var core = core("n1")
+        var shell = RecordingShell(me: "n1")
+        drive(&core, &shell, from: 0, to: 3_250) { t in min(t, 1_000) }
+        let since = Self.wall + 1_000
+        // The move, heartbeated to n2 at 3.26 s: n2 noted the change at its receive time.
+        let moved = HeartbeatEntry(
+            status: .running, registeredAtMs: Self.wall, clientTimestamp: 1_700_000_003, containerID: "c",
+            progress: heartbeat(id, crawled: 3_260, runtime: 3, rule: crawler).progress, progressChangedMs: Self.wall + 3_260
+        )
+        _ = core.merge(remote: moved, id: id, origin: "n2", stampMs: Self.wall + 3_260, now: at(3_260))
+        drive(&core, &shell, from: 3_500, to: 4_000) { t in t }
+        #expect(eventKeys(shell) == ["execution.stalled:\(id):\(since)", "execution.unstalled:\(id):\(since)"])
+        #expect(core.outbox.openStalls.isEmpty)
+    }
 }

@@ -8,8 +8,9 @@ every 0.25 s, the default rule the seed's (300 s, 3 strikes), and four kinds:
 - `crawler` (progress_timeout_s 2): heartbeats every 0.25 s to every node in turn; its progress
   moves for 1 s, then stands still (only `runtime_seconds` ticks) until it is seen `stalled`
   (target: within 2 s + one interval of the last change, +0.5 s of slack), listed by
-  `vigil executions --status stalled`, then moves again and is unstalled within one interval
-  (+0.5 s); a command channel that only wants kinds crawler and batch gets `execution.stalled`
+  `vigil executions --status stalled`, and its `execution.stalled` event reached the channel
+  (the sweep's judgement, at most one check later), then moves again and is unstalled within one
+  interval (+0.5 s); a command channel that only wants kinds crawler and batch gets `execution.stalled`
   and `execution.unstalled`, once each, and no event of the other kinds;
 - `batch` (max_runtime_s 4): heartbeats go on, and it is FAILED with rule `max_runtime` within
   4 s + one interval (+1 s) of its registration;
@@ -92,13 +93,17 @@ try:
     wait_for("n3 did not show the fast kind", 2, lambda: view(fast[0], "n3").get("kind") == "fast")
 
     crawled, last_change, stalled_seen, unstall_change, unstalled_seen, stall_latency = 0, time.time(), None, None, None, None
-    failed_at, listed, beats, tick = {}, False, 0, 0
+    failed_at, listed, beats, tick, stall_event_at = {}, False, 0, 0, None
     deadline = time.time() + 14
     # Heartbeats every interval; the views are read every 50 ms, so the figures are good to 50 ms.
     while time.time() < deadline and not (unstalled_seen and len(failed_at) == 7):
         now = time.time()
         if tick % 5 == 0:
-            if now - silent_at < 1 or (stalled_seen and unstall_change is None):
+            # The progress moves again only once the leader's sweep has judged the stall (its
+            # event reached the channel): a node's API shows `stalled` as soon as the timeout
+            # passes, the sweep up to one check later, and a stall that ends between the two is
+            # one no sweep saw (README, "Rules per kind").
+            if now - silent_at < 1 or (stall_event_at and unstall_change is None):
                 crawled += 1
                 last_change = now
                 if stalled_seen:
@@ -110,6 +115,9 @@ try:
                 beat(batch, node, progress={"data_items": beats})
             beat(seed, node)
         tick += 1
+        if stalled_seen and stall_event_at is None and any(d.get("event") == "execution.stalled" for d in read_jsonl(events)):
+            stall_event_at = time.time()
+            step(f"the channel got execution.stalled {stall_event_at - last_change:.2f} s after the progress last changed")
         v = view(crawler, c.ids[(beats + 1) % 3])  # not the node the last heartbeat went to
         if v.get("stalled") and stalled_seen is None:
             stalled_seen = time.time()
@@ -137,6 +145,8 @@ try:
         fail(f"batch was not FAILED by max_runtime within 4 s + one interval: {failed_at.get(batch)} {reason!r}")
     if stall_latency is None or stall_latency > 2 + INTERVAL + 0.5:
         fail("crawler was not seen stalled within 2 s + one interval of its last change")
+    if stall_event_at is None or stall_event_at - last_change > 2 + 2 * INTERVAL + 1:
+        fail("the channel did not get execution.stalled within 2 s + one check (+ delivery) of the last progress change")
     if not listed:
         fail("vigil executions --status stalled did not list the stalled crawler")
     if unstalled_seen is None or unstalled_seen - unstall_change > INTERVAL + 0.5:
