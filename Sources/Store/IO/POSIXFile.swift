@@ -112,43 +112,38 @@ enum POSIXFile {
 
     /// Names in a directory (without `.` and `..`); `nil` when it does not exist.
     static func list(_ path: String) throws(StoreError) -> [String]? {
-        guard let dir = opendir(path) else {
-            if errno == ENOENT { return nil }
-            throw error("opendir", path: path)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        try entries(path)?.map(\.name)
     }
 
     /// The subdirectories of a directory, by the type `readdir` reports (no `stat` per entry:
     /// on a network filesystem each is a round trip or more); entries of unknown type are
     /// `stat`ed. `nil` when the directory does not exist.
     static func subdirectories(_ path: String) throws(StoreError) -> [String]? {
+        try entries(path)?.compactMap { entry in
+            switch Int32(entry.type) {
+            case Int32(DT_DIR): entry.name
+            case Int32(DT_UNKNOWN): isDirectory(path + "/" + entry.name) ? entry.name : nil
+            default: nil
+            }
+        }
+    }
+
+    /// A directory's entries (without `.` and `..`) with the type `readdir` reports (`d_type`);
+    /// `nil` when it does not exist.
+    private static func entries(_ path: String) throws(StoreError) -> [(name: String, type: UInt8)]? {
         guard let dir = opendir(path) else {
             if errno == ENOENT { return nil }
             throw error("opendir", path: path)
         }
         defer { closedir(dir) }
-        var names: [String] = []
+        var found: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            guard name != "." && name != ".." else { continue }
-            switch Int32(entry.pointee.d_type) {
-            case Int32(DT_DIR): names.append(name)
-            case Int32(DT_UNKNOWN): if isDirectory(path + "/" + name) { names.append(name) }
-            default: break
-            }
+            if name != "." && name != ".." { found.append((name, entry.pointee.d_type)) }
         }
-        return names
+        return found
     }
 
     static func isDirectory(_ path: String) -> Bool {
